@@ -1,0 +1,49 @@
+/**
+ * Builds the icegate app: middleware, routes, and the one error path. Every error, thrown
+ * anywhere, leaves as `{"error":{"code","message"}}`; the detailed reason goes to the log line.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import { originPolicy } from "./auth/origin";
+import { AppError } from "./errors";
+import { securityHeaders } from "./http/headers";
+import { requestLog } from "./log";
+import { credentials } from "./routes/credentials";
+import { health } from "./routes/health";
+import { rest } from "./routes/rest";
+
+/** Each path, and the methods it answers; any other method gets 405 with `Allow`. */
+const ROUTES = {
+  "/api/turn/credentials": "GET, OPTIONS",
+  "/api/turn/rest": "GET, POST, OPTIONS",
+  "/healthz": "GET",
+} as const;
+
+export function buildApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestLog(), securityHeaders());
+  app.use("/api/turn/credentials", originPolicy(ROUTES["/api/turn/credentials"]));
+  app.use("/api/turn/rest", originPolicy(ROUTES["/api/turn/rest"]));
+
+  app.route("/api/turn/credentials", credentials);
+  app.route("/api/turn/rest", rest);
+  app.route("/healthz", health);
+
+  for (const [path, allow] of Object.entries(ROUTES)) {
+    app.all(path, () => {
+      throw new AppError("method_not_allowed", "This method is not allowed here.", { headers: { Allow: allow } });
+    });
+  }
+  app.notFound(() => new AppError("not_found", "No such route.").toResponse());
+  app.onError((error, c) => {
+    const log = c.get("log") ?? {};
+    if (error instanceof AppError) {
+      if (error.reason) log.reason = error.reason;
+      return error.toResponse();
+    }
+    // Anything else is a bug: log its type only (messages can carry request data), answer generically.
+    log.error = error.name;
+    return new AppError("internal_error", "Internal error.").toResponse();
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+/**
+ * The origin policy of the credential routes. A browser request whose Origin is not in
+ * ALLOWED_ORIGINS gets 403 and no CORS headers; an allowed one gets CORS headers for its own
+ * origin only, and its preflight is answered here. Requests with no Origin (servers, curl) pass.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+import { AppError } from "../errors";
+import { loadConfig } from "../config";
+
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+/** Exact origins, `*`, or one leading wildcard label: `https://*.example.com`. */
+export function isOriginAllowed(origin: string, allowed: readonly string[]): boolean {
+  const candidate = origin.toLowerCase();
+  return allowed.some((pattern) => {
+    if (pattern === "*" || pattern === candidate) return true;
+    const wildcard = pattern.indexOf("://*.");
+    if (wildcard === -1) return false;
+    const scheme = pattern.slice(0, wildcard + 3);
+    const suffix = pattern.slice(wildcard + 4);
+    return (
+      candidate.startsWith(scheme) && candidate.endsWith(suffix) && candidate.length > scheme.length + suffix.length
+    );
+  });
+}
+
+export function originPolicy(methods: string): MiddlewareHandler<AppEnv> {
+  return async function originPolicy(c, next) {
+    const origin = c.req.header("Origin");
+    if (origin === undefined) {
+      if (c.req.method === "OPTIONS")
+        throw new AppError("method_not_allowed", "OPTIONS is for CORS preflight only.", {
+          headers: { Allow: methods },
+        });
+      return next();
+    }
+    const { allowedOrigins } = loadConfig(c.env);
+    if (!isOriginAllowed(origin, allowedOrigins)) {
+      throw new AppError("forbidden_origin", "This origin may not request credentials.", {
+        reason: "origin:not_allowed",
+      });
+    }
+    const cors = {
+      "Access-Control-Allow-Origin": origin,
+      Vary: "Origin, Authorization",
+    };
+    if (c.req.method === "OPTIONS") {
+      return c.body(null, 204, {
+        ...cors,
+        "Access-Control-Allow-Methods": methods,
+        "Access-Control-Allow-Headers": "Authorization, Content-Type",
+        "Access-Control-Max-Age": String(PREFLIGHT_MAX_AGE_SECONDS),
+      });
+    }
+    await next();
+    for (const [name, value] of Object.entries(cors)) c.header(name, value);
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Bearer-token authentication. HS256 tokens are checked against AUTH_JWT_SECRET (and
+ * AUTH_JWT_SECRET_PREVIOUS during a rotation); RS256, ES256 and EdDSA tokens against the
+ * key set at AUTH_JWKS_URL. Algorithms are pinned, `alg: none` never passes, `exp` and `sub`
+ * are required, `iss` and `aud` are checked when configured, with 30 s of clock skew.
+ */
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { z } from "zod";
+import type { AuthConfig } from "../config";
+import { hmacKey } from "../crypto";
+import { AppError } from "../errors";
+import { jwksResolver } from "./jwks";
+
+export interface Principal {
+  sub: string;
+  anonymous: boolean;
+}
+
+const ANONYMOUS: Principal = { sub: "anonymous", anonymous: true };
+const MAX_TOKEN_LENGTH = 8192;
+const CLOCK_TOLERANCE_SECONDS = 30;
+const ASYMMETRIC = ["RS256", "ES256", "EdDSA"] as const;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+
+const Claims = z.object({ sub: z.string().min(1).max(1024) });
+
+function invalidToken(reason: string): AppError {
+  return new AppError("invalid_token", "The access token is invalid or expired.", {
+    reason: `token:${reason}`,
+    headers: { "WWW-Authenticate": 'Bearer realm="icegate", error="invalid_token"' },
+  });
+}
+
+/** The principal behind an `Authorization` header, or an AppError 401. */
+export async function authenticate(authorization: string | undefined, auth: AuthConfig): Promise<Principal> {
+  if (authorization === undefined || authorization === "") {
+    if (auth.allowAnonymous) return ANONYMOUS;
+    throw new AppError("unauthorized", "A bearer token is required.", {
+      reason: "token:missing",
+      headers: { "WWW-Authenticate": 'Bearer realm="icegate"' },
+    });
+  }
+  if (authorization.length > MAX_TOKEN_LENGTH) throw invalidToken("too_long");
+  const token = BEARER.exec(authorization)?.[1];
+  if (!token) throw invalidToken("malformed");
+
+  let alg: string | undefined;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch {
+    throw invalidToken("malformed_header");
+  }
+  const payload = await verify(token, alg, auth);
+  const claims = Claims.safeParse(payload);
+  if (!claims.success) throw invalidToken("claims");
+  return { sub: claims.data.sub, anonymous: false };
+}
+
+async function verify(token: string, alg: string | undefined, auth: AuthConfig): Promise<JWTPayload> {
+  const options = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    requiredClaims: ["exp", "sub"],
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+  };
+  try {
+    if (alg === "HS256" && auth.jwtSecrets.length > 0) {
+      return await verifyWithSecrets(token, auth.jwtSecrets, options);
+    }
+    if (auth.jwksUrl && (ASYMMETRIC as readonly string[]).includes(alg ?? "")) {
+      const { payload } = await jwtVerify(token, jwksResolver(auth.jwksUrl), {
+        ...options,
+        algorithms: [...ASYMMETRIC],
+      });
+      return payload;
+    }
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw invalidToken(error instanceof errors.JOSEError ? error.code : "verify");
+  }
+  throw invalidToken(`alg_not_accepted:${String(alg).slice(0, 16)}`);
+}
+
+/** Tries the current secret, then the previous one, but only when the signature did not match. */
+async function verifyWithSecrets(
+  token: string,
+  secrets: string[],
+  options: Parameters<typeof jwtVerify>[2],
+): Promise<JWTPayload> {
+  let lastError: unknown;
+  for (const secret of secrets) {
+    try {
+      const { payload } = await jwtVerify(token, await hmacKey(secret, "SHA-256"), {
+        ...options,
+        algorithms: ["HS256"],
+      });
+      return payload;
+    } catch (error) {
+      if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError;
+}

@@ -1,0 +1,46 @@
+/**
+ * Issues coturn credentials for one principal: chooses the user id (safe `sub`, or keyed hash),
+ * the expiry, and builds the RTCIceServer list the browser hands to RTCPeerConnection.
+ */
+import type { Principal } from "../auth/token";
+import type { TurnConfig } from "../config";
+import { mintTurnCredential } from "./turn-rest";
+import { hashedUserId, safeUserId } from "./user-id";
+
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface IssuedCredentials {
+  iceServers: IceServer[];
+  username: string;
+  credential: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  ttl: number;
+  /** The keyed hash of the user id, for the log line. */
+  userHash: string;
+}
+
+export async function issueTurnCredentials(
+  principal: Pick<Principal, "sub">,
+  turn: TurnConfig,
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<IssuedCredentials> {
+  const userHash = await hashedUserId(principal.sub, turn.secret);
+  const userId = turn.userIdMode === "hash" ? userHash : safeUserId(principal.sub, turn.separator);
+  const expiresAt = Math.floor(now / 1000) + ttlSeconds;
+  const { username, credential } = await mintTurnCredential({
+    secret: turn.secret,
+    userId,
+    expiresAt,
+    separator: turn.separator,
+  });
+  const iceServers: IceServer[] = [];
+  if (turn.stunUrls.length > 0) iceServers.push({ urls: turn.stunUrls });
+  iceServers.push({ urls: turn.urls, username, credential });
+  return { iceServers, username, credential, expiresAt, ttl: ttlSeconds, userHash };
+}

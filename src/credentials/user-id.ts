@@ -1,0 +1,26 @@
+/**
+ * The user part of a TURN username. A token's `sub` is made safe for coturn (no separator,
+ * no control or exotic characters, bounded length), or, with TURN_USER_ID=hash, replaced by
+ * a short keyed hash so that TURN logs hold no identities.
+ */
+import { hmac, toHex } from "../crypto";
+
+export const MAX_USER_ID_LENGTH = 64;
+
+/** Keeps letters, digits and `._@+-`; everything else, the separator included, becomes `_`. */
+export function safeUserId(sub: string, separator: string): string {
+  let safe = "";
+  for (const char of sub) {
+    if (safe.length >= MAX_USER_ID_LENGTH) break;
+    safe += char !== separator && /^[A-Za-z0-9._@+-]$/.test(char) ? char : "_";
+  }
+  return safe || "_";
+}
+
+/**
+ * 16 hex digits of HMAC-SHA256(key, sub): stable for one key, unlinkable to the identity
+ * without it. Also what the request log records in place of any user id.
+ */
+export async function hashedUserId(sub: string, key: string): Promise<string> {
+  return toHex(await hmac(key, "SHA-256", `icegate/user-id/v1\u0000${sub}`)).slice(0, 16);
+}

@@ -1,0 +1,17 @@
+/**
+ * Secrets of icegate. `wrangler types` generates the vars and bindings from wrangler.toml;
+ * secrets are never in that file, so they are declared here, all optional: config.ts decides
+ * which ones a deployment needs and answers 503 `not_configured` when one is missing.
+ */
+declare namespace Cloudflare {
+  interface Env {
+    TURN_SECRET?: string;
+    AUTH_JWT_SECRET?: string;
+    AUTH_JWT_SECRET_PREVIOUS?: string;
+    TURN_REST_API_KEYS?: string;
+    ALLOW_ANONYMOUS?: string;
+    AUTH_JWKS_URL?: string;
+    AUTH_ISSUER?: string;
+    AUTH_AUDIENCE?: string;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Query-string validation. Every parameter a route accepts is named in its zod schema;
+ * unknown or repeated parameters are a 400, never silently ignored. Replies name only the
+ * parameters a route knows, never echo what the caller sent.
+ */
+import type { z } from "zod";
+import { AppError } from "../errors";
+
+export function parseParams<S extends z.ZodType>(params: Record<string, string[]>, schema: S): z.infer<S> {
+  const single: Record<string, string> = {};
+  for (const [name, values] of Object.entries(params)) {
+    if (values.length !== 1)
+      throw new AppError("invalid_request", "A query parameter is repeated.", { reason: "query:repeated" });
+    single[name] = values[0] as string;
+  }
+  const result = schema.safeParse(single);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (issue?.code === "unrecognized_keys") {
+    throw new AppError("invalid_request", "Unknown query parameter.", { reason: "query:unknown" });
+  }
+  const name = String(issue?.path[0] ?? "query");
+  throw new AppError("invalid_request", `Query parameter '${name}' is invalid.`, { reason: `query:${name}` });
+}

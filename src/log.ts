@@ -1,0 +1,37 @@
+/**
+ * One structured JSON line per request: route, status, duration, the user id's keyed hash and
+ * the provider used. It never holds a secret, a token, an Authorization header or a credential:
+ * handlers add only the named fields below, and a test scans the lines for leaks.
+ */
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import type { AppEnv } from "./app-env";
+
+export interface LogFields {
+  /** 16 hex digits of a keyed hash; never the raw id. */
+  user?: string;
+  provider?: string;
+  /** Why the request failed, for operators: a short code such as `token:ERR_JWT_EXPIRED`. */
+  reason?: string;
+  error?: string;
+}
+
+export function requestLog(): MiddlewareHandler<AppEnv> {
+  return async function requestLog(c, next) {
+    const started = Date.now();
+    c.set("log", {});
+    await next();
+    const fields = c.get("log");
+    console.log(
+      JSON.stringify({
+        msg: "request",
+        method: c.req.method,
+        route: routePath(c),
+        status: c.res.status,
+        durationMs: Date.now() - started,
+        ray: c.req.header("cf-ray"),
+        ...fields,
+      }),
+    );
+  };
+}

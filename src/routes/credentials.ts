@@ -1,0 +1,35 @@
+/**
+ * GET /api/turn/credentials: `{"iceServers","expiresAt","ttl"}` for the authenticated caller.
+ * `?ttl=` may shorten the lifetime; a longer one is cut to the configured maximum.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { authenticate } from "../auth/token";
+import { loadConfig, MIN_TTL_SECONDS } from "../config";
+import { issueTurnCredentials } from "../credentials/issue";
+import { NO_STORE_HEADERS } from "../http/headers";
+import { parseParams } from "../http/query";
+
+export const CredentialsQuery = z.strictObject({
+  ttl: z
+    .string()
+    .regex(/^\d{1,7}$/, "a whole number of seconds")
+    .transform(Number)
+    .pipe(z.number().int().min(MIN_TTL_SECONDS))
+    .optional(),
+});
+
+export const credentials = new Hono<AppEnv>().get("/", async (c) => {
+  const config = loadConfig(c.env);
+  const query = parseParams(c.req.queries(), CredentialsQuery);
+  const principal = await authenticate(c.req.header("Authorization"), config.auth);
+  const ttl = Math.min(query.ttl ?? config.turn.ttlSeconds, config.turn.ttlSeconds);
+  const issued = await issueTurnCredentials(principal, config.turn, ttl);
+  Object.assign(c.get("log"), { user: issued.userHash, provider: "coturn" });
+  return c.json(
+    { iceServers: issued.iceServers, expiresAt: issued.expiresAt * 1000, ttl: issued.ttl },
+    200,
+    NO_STORE_HEADERS,
+  );
+});

@@ -1,0 +1,62 @@
+/**
+ * GET|POST /api/turn/rest: the draft-uberti-behave-turn-rest-00 shape
+ * `{"username","password","ttl","uris"}`, for backends and media servers that speak that draft.
+ * `key` (or Janus's `api`) is checked in constant time against TURN_REST_API_KEYS. Parameters
+ * come from the query string, or from a form body, as Janus POSTs them.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { loadConfig } from "../config";
+import { timingSafeEqual } from "../crypto";
+import { issueTurnCredentials } from "../credentials/issue";
+import { AppError, notConfigured } from "../errors";
+import { NO_STORE_HEADERS } from "../http/headers";
+import { parseParams } from "../http/query";
+
+const MAX_FORM_BYTES = 4096;
+
+export const RestQuery = z.strictObject({
+  service: z.literal("turn"),
+  username: z.string().min(1).max(256).optional(),
+  key: z.string().max(512).optional(),
+  api: z.string().max(512).optional(),
+});
+
+async function requestParams(request: Request, query: Record<string, string[]>): Promise<Record<string, string[]>> {
+  const type = request.headers.get("Content-Type") ?? "";
+  if (request.method !== "POST" || !type.startsWith("application/x-www-form-urlencoded")) return query;
+  const body = await request.text();
+  if (body.length > MAX_FORM_BYTES) throw new AppError("payload_too_large", "The form body is too large.");
+  const params: Record<string, string[]> = { ...query };
+  for (const [name, value] of new URLSearchParams(body)) (params[name] ??= []).push(value);
+  return params;
+}
+
+async function isKnownKey(candidate: string, keys: readonly string[]): Promise<boolean> {
+  // Compare against every key, always, so the time taken says nothing about which one matched.
+  const matches = await Promise.all(keys.map((key) => timingSafeEqual(candidate, key)));
+  return matches.includes(true);
+}
+
+const handler = async (c: import("hono").Context<AppEnv>) => {
+  const config = loadConfig(c.env);
+  if (config.restApiKeys.length === 0) throw notConfigured("TURN_REST_API_KEYS");
+  const params = parseParams(await requestParams(c.req.raw, c.req.queries()), RestQuery);
+  const key = params.key ?? params.api;
+  if (key === undefined || !(await isKnownKey(key, config.restApiKeys))) {
+    throw new AppError("unauthorized", "A valid API key is required.", {
+      reason: key === undefined ? "key:missing" : "key:unknown",
+    });
+  }
+  const issued = await issueTurnCredentials({ sub: params.username ?? "rest" }, config.turn, config.turn.ttlSeconds);
+  Object.assign(c.get("log"), { user: issued.userHash, provider: "coturn" });
+  const uris = config.turn.urls;
+  return c.json(
+    { username: issued.username, password: issued.credential, ttl: issued.ttl, uris },
+    200,
+    NO_STORE_HEADERS,
+  );
+};
+
+export const rest = new Hono<AppEnv>().get("/", handler).post("/", handler);

@@ -1,0 +1,22 @@
+/** Unit and route specifications, run inside workerd with the bindings of test/support/test-env.ts. */
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_BINDINGS } from "./support/test-env.ts";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "../wrangler.toml" },
+      miniflare: {
+        bindings: TEST_BINDINGS,
+        // No test may reach the network: an unexpected outbound request fails loudly.
+        outboundService: (request: Request) =>
+          new Response(`unexpected outbound request to ${new URL(request.url).host}`, { status: 599 }),
+      },
+    }),
+  ],
+  test: {
+    name: "workerd",
+    include: ["unit/**/*.test.ts"],
+  },
+});
