@@ -1,10 +1,13 @@
-/** Integration tests in Node: the worker under `wrangler dev` against a real coturn on loopback. */
+/**
+ * Tests that run in Node: integration against real processes (the worker under `wrangler dev`,
+ * Debian's coturn, Chromium) on loopback, and Node-side specifications in test/node (operator scripts, bundles).
+ */
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     name: "integration",
-    include: ["integration/**/*.test.ts"],
+    include: ["integration/**/*.test.ts", "node/**/*.test.ts"],
     environment: "node",
     testTimeout: 60_000,
     hookTimeout: 120_000,
