@@ -130,10 +130,8 @@ function parseConfig(env: Cloudflare.Env): Config | AppError {
   if (!result.success) {
     const issue = result.error.issues[0];
     const variable = String(issue?.path[0] ?? "configuration");
-    const detail = issue?.code === "custom" ? issue.message : "is missing or invalid";
-    return issue?.code === "custom"
-      ? new AppError("not_configured", detail, { reason: `config:${variable}` })
-      : notConfigured(variable, detail);
+    if (issue?.code !== "custom") return notConfigured(variable);
+    return notConfigured(variable, issue.message.includes(variable) ? issue.message : `${variable} ${issue.message}`);
   }
   const e = result.data;
   const secrets: Record<string, string | string[]> = { TURN_SECRET: e.TURN_SECRET };

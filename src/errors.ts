@@ -68,7 +68,7 @@ export class AppError extends Error {
   }
 }
 
-/** 503 naming the variable at fault, never its value. */
-export function notConfigured(variable: string, problem = "is missing or invalid"): AppError {
-  return new AppError("not_configured", `${variable} ${problem}`, { reason: `config:${variable}` });
+/** 503 naming the variable at fault, never its value. `message` replaces the default sentence. */
+export function notConfigured(variable: string, message = `${variable} is missing or invalid`): AppError {
+  return new AppError("not_configured", message, { reason: `config:${variable}` });
 }

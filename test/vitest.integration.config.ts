@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     name: "integration",
+    silent: "passed-only",
     include: ["integration/**/*.test.ts", "node/**/*.test.ts"],
     environment: "node",
     testTimeout: 60_000,

@@ -17,6 +17,7 @@ export default defineConfig({
   ],
   test: {
     name: "workerd",
+    silent: "passed-only",
     include: ["unit/**/*.test.ts"],
   },
 });

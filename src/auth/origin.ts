@@ -10,18 +10,20 @@ import { loadConfig } from "../config";
 
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-/** Exact origins, `*`, or one leading wildcard label: `https://*.example.com`. */
+const ORIGIN_PARTS = /^(https?:\/\/)(\*\.)?([a-z0-9.-]+)(:\d{1,5})?$/;
+
+/** Exact origins, `*`, or one leading wildcard label: `https://*.example.com` (any subdomain, same scheme and port). */
 export function isOriginAllowed(origin: string, allowed: readonly string[]): boolean {
   const candidate = origin.toLowerCase();
+  const parts = ORIGIN_PARTS.exec(candidate);
+  if (!parts || parts[2]) return false;
+  const [, scheme, , host = "", port = ""] = parts;
   return allowed.some((pattern) => {
     if (pattern === "*" || pattern === candidate) return true;
-    const wildcard = pattern.indexOf("://*.");
-    if (wildcard === -1) return false;
-    const scheme = pattern.slice(0, wildcard + 3);
-    const suffix = pattern.slice(wildcard + 4);
-    return (
-      candidate.startsWith(scheme) && candidate.endsWith(suffix) && candidate.length > scheme.length + suffix.length
-    );
+    const wanted = ORIGIN_PARTS.exec(pattern);
+    if (!wanted?.[2]) return false;
+    const [, wantedScheme, , suffix = "", wantedPort = ""] = wanted;
+    return scheme === wantedScheme && port === wantedPort && host.endsWith(`.${suffix}`);
   });
 }
 

@@ -26,12 +26,33 @@ export const RestQuery = z.strictObject({
 async function requestParams(request: Request, query: Record<string, string[]>): Promise<Record<string, string[]>> {
   const type = request.headers.get("Content-Type") ?? "";
   if (request.method !== "POST" || !type.startsWith("application/x-www-form-urlencoded")) return query;
-  const body = await request.text();
-  if (body.length > MAX_FORM_BYTES) throw new AppError("payload_too_large", "The form body is too large.");
   const params: Record<string, string[]> = { ...query };
-  for (const [name, value] of new URLSearchParams(body)) (params[name] ??= []).push(value);
+  for (const [name, value] of new URLSearchParams(await readBoundedBody(request, MAX_FORM_BYTES))) {
+    (params[name] ??= []).push(value);
+  }
   return params;
 }
+
+/** Reads at most `limit` bytes of a body as UTF-8, or throws 413 without reading further. */
+async function readBoundedBody(request: Request, limit: number): Promise<string> {
+  if (Number(request.headers.get("Content-Length") ?? 0) > limit) throw tooLarge();
+  const reader = request.body?.getReader();
+  if (!reader) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+const tooLarge = () => new AppError("payload_too_large", "The form body is too large.");
 
 async function isKnownKey(candidate: string, keys: readonly string[]): Promise<boolean> {
   // Compare against every key, always, so the time taken says nothing about which one matched.

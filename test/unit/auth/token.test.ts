@@ -1,0 +1,173 @@
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { clearJwksCache } from "../../../src/auth/jwks";
+import { bearer, call, signToken } from "../../support/worker-fetch";
+import { TEST_SECRETS } from "../../support/test-env";
+
+const PREVIOUS_SECRET = "sentinel-previous-jwt-secret-abcdefghijklmnopqrstuv";
+const JWKS_URL = "https://issuer.example.test/.well-known/jwks.json";
+
+const get = (token: string, env = {}) => call("/api/turn/credentials", bearer(token), env);
+const base64url = (text: string) => btoa(text).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+
+async function expectInvalidToken(response: Response) {
+  expect(response.status).toBe(401);
+  expect(response.headers.get("WWW-Authenticate")).toContain("Bearer");
+  expect(await response.json()).toEqual({
+    error: { code: "invalid_token", message: "The access token is invalid or expired." },
+  });
+}
+
+describe("HS256 bearer tokens", () => {
+  it("accepts a valid token", async () => {
+    expect((await get(await signToken())).status).toBe(200);
+  });
+
+  it("answers 401 unauthorized, with WWW-Authenticate, when there is no token", async () => {
+    const response = await call("/api/turn/credentials");
+    expect(response.status).toBe(401);
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="icegate"');
+    expect(await response.json()).toEqual({ error: { code: "unauthorized", message: "A bearer token is required." } });
+  });
+
+  it("rejects an expired token", async () => {
+    await expectInvalidToken(await get(await signToken({ expiresIn: Math.floor(Date.now() / 1000) - 120 })));
+  });
+
+  it("tolerates 30 seconds of clock skew on exp", async () => {
+    expect((await get(await signToken({ expiresIn: Math.floor(Date.now() / 1000) - 10 }))).status).toBe(200);
+  });
+
+  it("rejects a token without exp", async () => {
+    const token = await new SignJWT({ sub: "user-42" })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode(TEST_SECRETS.AUTH_JWT_SECRET));
+    await expectInvalidToken(await get(token));
+  });
+
+  it("rejects a token without sub", async () => {
+    await expectInvalidToken(await get(await signToken({ sub: undefined })));
+  });
+
+  it("rejects a token signed with another secret", async () => {
+    await expectInvalidToken(await get(await signToken({ secret: "not-the-configured-secret-0123456789abcdef" })));
+  });
+
+  it("rejects a token whose payload was changed after signing", async () => {
+    const [header, , signature] = (await signToken()).split(".");
+    const forged = base64url(JSON.stringify({ sub: "admin", exp: Math.floor(Date.now() / 1000) + 600 }));
+    await expectInvalidToken(await get(`${header}.${forged}.${signature}`));
+  });
+
+  it("rejects alg: none", async () => {
+    const header = base64url(JSON.stringify({ alg: "none", typ: "JWT" }));
+    const payload = base64url(JSON.stringify({ sub: "user-42", exp: Math.floor(Date.now() / 1000) + 600 }));
+    await expectInvalidToken(await get(`${header}.${payload}.`));
+    await expectInvalidToken(await get(`${header}.${payload}.c2ln`));
+  });
+
+  it("rejects HS384 and HS512 even with the right secret: the algorithm is pinned", async () => {
+    for (const alg of ["HS384", "HS512"]) await expectInvalidToken(await get(await signToken({ alg })));
+  });
+
+  it("rejects a malformed Authorization header", async () => {
+    for (const header of [
+      "Basic dXNlcjpwYXNz",
+      "Bearer",
+      "Bearer not-a-jwt",
+      "Bearer a.b",
+      `Bearer ${"a".repeat(9000)}.b.c`,
+    ]) {
+      await expectInvalidToken(await call("/api/turn/credentials", { headers: { Authorization: header } }));
+    }
+  });
+
+  it("checks iss and aud when they are configured", async () => {
+    const env = { AUTH_ISSUER: "https://auth.example.test", AUTH_AUDIENCE: "icegate,other" };
+    expect((await get(await signToken({ issuer: "https://auth.example.test", audience: "icegate" }), env)).status).toBe(
+      200,
+    );
+    await expectInvalidToken(
+      await get(await signToken({ issuer: "https://evil.example.test", audience: "icegate" }), env),
+    );
+    await expectInvalidToken(
+      await get(await signToken({ issuer: "https://auth.example.test", audience: "another" }), env),
+    );
+    await expectInvalidToken(await get(await signToken(), env));
+  });
+
+  it("also accepts AUTH_JWT_SECRET_PREVIOUS while the signing key rotates", async () => {
+    const env = { AUTH_JWT_SECRET_PREVIOUS: PREVIOUS_SECRET };
+    expect((await get(await signToken({ secret: PREVIOUS_SECRET }), env)).status).toBe(200);
+    expect((await get(await signToken(), env)).status).toBe(200);
+    await expectInvalidToken(await get(await signToken({ secret: PREVIOUS_SECRET })));
+  });
+
+  it("does not fall back to the previous secret for a token that is expired under the current one", async () => {
+    const env = { AUTH_JWT_SECRET_PREVIOUS: PREVIOUS_SECRET };
+    await expectInvalidToken(await get(await signToken({ expiresIn: Math.floor(Date.now() / 1000) - 120 }), env));
+  });
+});
+
+describe("JWKS bearer tokens (RS256, ES256, EdDSA)", () => {
+  let jwks: { keys: JWK[] };
+  let keys: Record<string, CryptoKey>;
+  let jwksFetches = 0;
+
+  beforeEach(async () => {
+    clearJwksCache();
+    jwksFetches = 0;
+    keys = {};
+    jwks = { keys: [] };
+    for (const [alg, kid] of [
+      ["ES256", "es-1"],
+      ["RS256", "rs-1"],
+      ["EdDSA", "ed-1"],
+    ] as const) {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      keys[kid] = pair.privateKey;
+      jwks.keys.push({ ...(await exportJWK(pair.publicKey)), kid, alg });
+    }
+    // The issuer's JWKS endpoint is a third-party server: fake it, in the shape RFC 7517 defines.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url !== JWKS_URL) throw new Error(`unexpected fetch ${url}`);
+      jwksFetches++;
+      return Response.json(jwks);
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const env = { AUTH_JWKS_URL: JWKS_URL, AUTH_JWT_SECRET: undefined };
+  const sign = (alg: string, kid: string, key = keys[kid]!) =>
+    new SignJWT({}).setProtectedHeader({ alg, kid }).setSubject("jwks-user").setExpirationTime("5m").sign(key);
+
+  it.each([
+    ["ES256", "es-1"],
+    ["RS256", "rs-1"],
+    ["EdDSA", "ed-1"],
+  ])("accepts a %s token signed by a key in the set", async (alg, kid) => {
+    expect((await get(await sign(alg, kid), env)).status).toBe(200);
+  });
+
+  it("fetches the key set once and reuses it", async () => {
+    for (let i = 0; i < 5; i++) expect((await get(await sign("ES256", "es-1"), env)).status).toBe(200);
+    expect(jwksFetches).toBe(1);
+  });
+
+  it("rejects an HS256 token when only a JWKS is configured (no algorithm confusion)", async () => {
+    await expectInvalidToken(await get(await signToken(), env));
+  });
+
+  it("rejects a token from a key that is not in the set", async () => {
+    const stranger = await generateKeyPair("ES256");
+    await expectInvalidToken(await get(await sign("ES256", "unknown", stranger.privateKey), env));
+  });
+
+  it("answers 503 upstream_unavailable when the key set cannot be fetched", async () => {
+    vi.mocked(globalThis.fetch).mockResolvedValue(new Response("nope", { status: 500 }));
+    const response = await get(await sign("ES256", "es-1"), env);
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("upstream_unavailable");
+  });
+});
