@@ -74,10 +74,11 @@ describe("origin policy and CORS", () => {
   it.each(["https://evil.example.test", "null", "https://app.example.test.evil.test"])(
     "refuses the origin %s with 403 and no CORS headers, preflight included",
     async (origin) => {
-      for (const init of [
+      const attempts: RequestInit[] = [
         { headers: { Origin: origin, Authorization: `Bearer ${await signToken()}` } },
         { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "GET" } },
-      ]) {
+      ];
+      for (const init of attempts) {
         const response = await call("/api/turn/credentials", init);
         expect(response.status).toBe(403);
         expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
