@@ -53,7 +53,7 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
   ];
   const configFile = join(dir, "turnserver.conf");
   writeFileSync(configFile, `${lines.join("\n")}\n`, { mode: 0o600 });
-  return runCoturn(["-c", configFile, "-n"], port, realm, () => rmSync(dir, { recursive: true, force: true }));
+  return runCoturn(["-c", configFile], port, realm, () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /** Runs turnserver with the given arguments and waits until `port` accepts TCP on 127.0.0.1. */

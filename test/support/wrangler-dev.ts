@@ -46,7 +46,10 @@ export async function startWranglerDev(vars: Record<string, string>, extraArgs: 
       "--show-interactive-dev-session=false",
       ...extraArgs,
     ],
-    { cwd: PROJECT_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } },
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
+    },
   );
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
