@@ -45,6 +45,8 @@ export function originPolicy(methods: string): MiddlewareHandler<AppEnv> {
     }
     const cors = {
       "Access-Control-Allow-Origin": origin,
+      // The client SDK honours Retry-After on 429; cross-origin pages only see it when exposed.
+      "Access-Control-Expose-Headers": "Retry-After",
       Vary: "Origin, Authorization",
     };
     if (c.req.method === "OPTIONS") {

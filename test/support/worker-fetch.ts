@@ -6,13 +6,19 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import worker from "../../src/index";
-import { TEST_SECRETS } from "./test-env";
+import { TEST_BINDINGS, TEST_SECRETS } from "./test-env";
 
 export type EnvChanges = Record<string, string | undefined>;
 
+/**
+ * The test bindings, changed as asked. String values come only from TEST_BINDINGS and `changes`,
+ * never from a developer's .dev.vars (which the vitest plugin also loads): only bindings such as
+ * KV namespaces are kept from the runtime's env.
+ */
 export function testEnv(changes: EnvChanges = {}): Cloudflare.Env {
-  const merged = Object.entries({ ...env, ...changes }).filter(([, value]) => value !== undefined);
-  return Object.fromEntries(merged) as unknown as Cloudflare.Env;
+  const bindings = Object.entries(env).filter(([, value]) => typeof value !== "string");
+  const merged = Object.entries({ ...Object.fromEntries(bindings), ...TEST_BINDINGS, ...changes });
+  return Object.fromEntries(merged.filter(([, value]) => value !== undefined)) as unknown as Cloudflare.Env;
 }
 
 export async function call(path: string, init: RequestInit = {}, changes: EnvChanges = {}): Promise<Response> {
