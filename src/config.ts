@@ -3,7 +3,7 @@
  * A missing or invalid setting becomes 503 `not_configured` naming the variable, never its value.
  * Parsing happens on first use per env object, not at startup, and the result is reused.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AppError, notConfigured } from "./errors";
 
 export const MIN_TTL_SECONDS = 60;

@@ -4,7 +4,7 @@
  * is shared between requests, never a pending fetch, so one request's end cannot cancel another's wait.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import { AppError } from "../errors";
 
 const MAX_AGE_MS = 10 * 60_000;

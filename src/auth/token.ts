@@ -5,7 +5,7 @@
  * are required, `iss` and `aud` are checked when configured, with 30 s of clock skew.
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import type { AuthConfig } from "../config";
 import { hmacKey } from "../crypto";
 import { AppError } from "../errors";

@@ -3,7 +3,7 @@
  * `?ttl=` may shorten the lifetime; a longer one is cut to the configured maximum.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/token";
 import { loadConfig, MIN_TTL_SECONDS } from "../config";

@@ -5,7 +5,7 @@
  * come from the query string, or from a form body, as Janus POSTs them.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { timingSafeEqual } from "../crypto";
