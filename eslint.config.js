@@ -11,6 +11,7 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-non-null-assertion": "off",
       "no-console": "off",
+      "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true }],
       // `import { z }` pulls zod's whole namespace (every locale) into the Worker: ~100 KiB gzip.
       "no-restricted-syntax": [
         "error",

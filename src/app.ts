@@ -10,6 +10,7 @@ import { securityHeaders } from "./http/headers";
 import { requestLog } from "./log";
 import { credentials } from "./routes/credentials";
 import { health } from "./routes/health";
+import { openapi } from "./routes/openapi";
 import { rest } from "./routes/rest";
 
 /** Each path, and the methods it answers; any other method gets 405 with `Allow`. */
@@ -17,6 +18,7 @@ const ROUTES = {
   "/api/turn/credentials": "GET, OPTIONS",
   "/api/turn/rest": "GET, POST, OPTIONS",
   "/healthz": "GET",
+  "/openapi.json": "GET",
 } as const;
 
 export function buildApp(): Hono<AppEnv> {
@@ -28,6 +30,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/api/turn/credentials", credentials);
   app.route("/api/turn/rest", rest);
   app.route("/healthz", health);
+  app.route("/openapi.json", openapi);
 
   for (const [path, allow] of Object.entries(ROUTES)) {
     app.all(path, () => {

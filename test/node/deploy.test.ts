@@ -1,0 +1,52 @@
+/**
+ * Deployability, offline: `wrangler deploy --dry-run` builds every environment, and each environment
+ * declares its own vars, KV namespace, rate limit and required secrets (Wrangler does not inherit them).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../support/wrangler-dev";
+
+const ENVIRONMENTS = ["", "staging", "production"];
+
+describe("wrangler deploy --dry-run", () => {
+  it.each(ENVIRONMENTS)(
+    "builds the %s environment offline",
+    (env) => {
+      const outdir = mkdtempSync(join(tmpdir(), "icegate-dry-run-"));
+      try {
+        const result = spawnSync(
+          join(PROJECT_ROOT, "node_modules/.bin/wrangler"),
+          ["deploy", "--dry-run", "--outdir", outdir, ...(env ? ["--env", env] : [])],
+          { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+        );
+        const output = `${result.stdout}${result.stderr}`;
+        expect(result.status, output).toBe(0);
+        expect(output).toMatch(/Total Upload: [\d.]+ KiB \/ gzip: [\d.]+ KiB/);
+        expect(output).toContain("--dry-run: exiting now.");
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+});
+
+describe("wrangler.toml environments", () => {
+  // The file's table headers: enough to see that each environment declares its own tables.
+  const toml = readFileSync(join(PROJECT_ROOT, "wrangler.toml"), "utf8");
+  const headers = [...toml.matchAll(/^\[\[?([^\]]+)\]\]?$/gm)].map((m) => m[1]);
+
+  it.each(["staging", "production"])("gives %s its own vars, KV, rate limit, secrets and observability", (env) => {
+    for (const table of ["vars", "kv_namespaces", "ratelimits", "secrets", "observability"]) {
+      expect(headers).toContain(`env.${env}.${table}`);
+    }
+  });
+
+  it("never deploys ALLOW_ANONYMOUS and never puts a secret in the file", () => {
+    expect(toml).not.toMatch(/^\s*ALLOW_ANONYMOUS\s*=/m);
+    expect(toml).not.toMatch(/^\s*(TURN_SECRET|AUTH_JWT_SECRET|TURN_REST_API_KEYS)\s*=/m);
+  });
+});
