@@ -8,6 +8,7 @@ import { originPolicy } from "./auth/origin";
 import { AppError } from "./errors";
 import { securityHeaders } from "./http/headers";
 import { requestLog } from "./log";
+import { check } from "./routes/check";
 import { credentials } from "./routes/credentials";
 import { health } from "./routes/health";
 import { openapi } from "./routes/openapi";
@@ -18,6 +19,9 @@ const ROUTES = {
   "/api/turn/credentials": "GET, OPTIONS",
   "/api/turn/rest": "GET, POST, OPTIONS",
   "/healthz": "GET",
+  "/check": "GET",
+  "/check/app.js": "GET",
+  "/check/app.css": "GET",
   "/openapi.json": "GET",
 } as const;
 
@@ -30,6 +34,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/api/turn/credentials", credentials);
   app.route("/api/turn/rest", rest);
   app.route("/healthz", health);
+  app.route("/check", check);
   app.route("/openapi.json", openapi);
 
   for (const [path, allow] of Object.entries(ROUTES)) {

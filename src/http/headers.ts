@@ -1,6 +1,7 @@
 /**
- * Reply headers: security headers on every response, and the no-store set on anything that
- * carries a credential, so no browser, proxy or CDN keeps one.
+ * Reply headers: security headers on every response (the API's CSP unless a route set its own,
+ * as the check page does), and the no-store set on anything that carries a credential, so no
+ * browser, proxy or CDN keeps one.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
@@ -12,6 +13,22 @@ export const NO_STORE_HEADERS = {
 } as const;
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
+ * The check page (GET /check): its own script and stylesheet only, requests to its own origin only
+ * (the credentials endpoint), no images, no forms posted anywhere, never framed. Its probes are
+ * WebRTC, which CSP does not govern.
+ */
+export const CHECK_PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
 
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeaders(c, next) {
