@@ -3,7 +3,7 @@
  * A missing or invalid setting becomes 503 `not_configured` naming the variable, never its value.
  * Parsing happens on first use per env object, not at startup, and the result is reused.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { AppError, notConfigured } from "./errors";
 
 export const MIN_TTL_SECONDS = 60;
@@ -15,74 +15,93 @@ const list = (value: string) =>
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
 
-const secret = (minLength: number) => z.string().trim().min(minLength);
+/** A comma-separated list, each item checked by `item`, with `min`..`max` items. */
+const listOf = (item: z.ZodMiniType<string, string>, min: number, max: number) =>
+  z.pipe(z.pipe(z.string(), z.transform(list)), z.array(item).check(z.minLength(min), z.maxLength(max)));
 
-const IceUrl = z.string().regex(/^(stun|stuns|turn|turns):[^\s,"']+$/, "not a stun:/turn:/turns: URI");
-const iceUrlList = z.string().transform(list).pipe(z.array(IceUrl).min(1).max(16));
+const secret = (minLength: number) => z.string().check(z.trim(), z.minLength(minLength));
+
+const IceUrl = z.string().check(z.regex(/^(stun|stuns|turn|turns):[^\s,"']+$/, "not a stun:/turn:/turns: URI"));
 
 const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
-const originList = z
-  .string()
-  .transform((value) => list(value).map((origin) => origin.toLowerCase()))
-  .pipe(z.array(z.union([z.literal("*"), z.string().regex(ORIGIN, "not an origin such as https://app.example.com")])));
+const Origin = z.union([
+  z.literal("*"),
+  z.string().check(z.regex(ORIGIN, "not an origin such as https://app.example.com")),
+]);
+const originList = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((value) => list(value).map((origin) => origin.toLowerCase())),
+  ),
+  z.array(Origin),
+);
 
-const flag = z.enum(["true", "false"]).transform((value) => value === "true");
+const flag = (fallback: boolean) =>
+  z._default(
+    z.pipe(
+      z.enum(["true", "false"]),
+      z.transform((value) => value === "true"),
+    ),
+    fallback,
+  );
 
-const jwksUrl = z.url().refine((value) => {
-  const url = new URL(value);
-  return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-}, "must be an https URL");
+const jwksUrl = z.url().check(
+  z.refine((value) => {
+    const url = new URL(value);
+    return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  }, "must be an https URL"),
+);
+
+const ttlSeconds = z._default(
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d{1,6}$/)), z.transform(Number)),
+    z.number().check(z.gte(MIN_TTL_SECONDS), z.lte(MAX_TTL_SECONDS)),
+  ),
+  86400,
+);
 
 const EnvSchema = z
   .object({
     TURN_SECRET: secret(16),
-    TURN_URLS: iceUrlList,
-    STUN_URLS: z
-      .string()
-      .optional()
-      .transform((v) => v ?? "")
-      .pipe(z.string().transform(list).pipe(z.array(IceUrl).max(8))),
-    TURN_TTL_SECONDS: z
-      .string()
-      .regex(/^\d{1,6}$/)
-      .optional()
-      .transform((v) => (v === undefined ? 86400 : Number(v)))
-      .pipe(z.number().int().min(MIN_TTL_SECONDS).max(MAX_TTL_SECONDS)),
-    TURN_USERNAME_SEPARATOR: z
-      .string()
-      .regex(/^[^A-Za-z0-9\s]$/, "must be one punctuation character")
-      .default(":"),
-    TURN_USER_ID: z.enum(["sub", "hash"]).default("sub"),
-    AUTH_JWT_SECRET: secret(32).optional(),
-    AUTH_JWT_SECRET_PREVIOUS: secret(32).optional(),
-    AUTH_JWKS_URL: jwksUrl.optional(),
-    AUTH_ISSUER: z.string().trim().min(1).optional(),
-    AUTH_AUDIENCE: z.string().transform(list).pipe(z.array(z.string()).min(1)).optional(),
-    ALLOW_ANONYMOUS: flag.default(false),
-    ALLOWED_ORIGINS: originList.optional().transform((v) => v ?? []),
-    TURN_REST_API_KEYS: z
-      .string()
-      .transform(list)
-      .pipe(z.array(z.string().min(16)).min(1))
-      .optional(),
+    /** Staged next secret: reported in /healthz so the fleet can be checked; never used to mint. */
+    TURN_SECRET_NEXT: z.optional(secret(16)),
+    TURN_URLS: listOf(IceUrl, 1, 16),
+    STUN_URLS: z._default(listOf(IceUrl, 0, 8), []),
+    TURN_TTL_SECONDS: ttlSeconds,
+    TURN_USERNAME_SEPARATOR: z._default(
+      z.string().check(z.regex(/^[^A-Za-z0-9\s]$/, "must be one punctuation character")),
+      ":",
+    ),
+    TURN_USER_ID: z._default(z.enum(["sub", "hash"]), "sub"),
+    AUTH_JWT_SECRET: z.optional(secret(32)),
+    AUTH_JWT_SECRET_PREVIOUS: z.optional(secret(32)),
+    AUTH_JWKS_URL: z.optional(jwksUrl),
+    AUTH_ISSUER: z.optional(z.string().check(z.trim(), z.minLength(1))),
+    AUTH_AUDIENCE: z.optional(listOf(z.string(), 1, 16)),
+    ALLOW_ANONYMOUS: flag(false),
+    ALLOWED_ORIGINS: z._default(originList, []),
+    TURN_REST_API_KEYS: z.optional(listOf(z.string().check(z.minLength(16)), 1, 16)),
+    RATE_LIMIT_ENABLED: flag(true),
   })
-  .superRefine((env, ctx) => {
-    if (env.AUTH_JWT_SECRET_PREVIOUS && !env.AUTH_JWT_SECRET) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["AUTH_JWT_SECRET"],
-        message: "AUTH_JWT_SECRET is required when AUTH_JWT_SECRET_PREVIOUS is set",
-      });
-    }
-    // Fail closed: with no way to authenticate and no explicit opt-in to anonymity, nobody gets credentials.
-    if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.ALLOW_ANONYMOUS) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["AUTH_JWT_SECRET"],
-        message: "AUTH_JWT_SECRET or AUTH_JWKS_URL is required (ALLOW_ANONYMOUS=true only for local development)",
-      });
-    }
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      if (env.AUTH_JWT_SECRET_PREVIOUS && !env.AUTH_JWT_SECRET) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["AUTH_JWT_SECRET"],
+          message: "AUTH_JWT_SECRET is required when AUTH_JWT_SECRET_PREVIOUS is set",
+        });
+      }
+      // Fail closed: with no way to authenticate and no explicit opt-in to anonymity, nobody gets credentials.
+      if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.ALLOW_ANONYMOUS) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["AUTH_JWT_SECRET"],
+          message: "AUTH_JWT_SECRET or AUTH_JWKS_URL is required (ALLOW_ANONYMOUS=true only for local development)",
+        });
+      }
+    }),
+  );
 
 export interface AuthConfig {
   /** HS256 secrets, current first. */
@@ -108,6 +127,7 @@ export interface Config {
   allowedOrigins: string[];
   restApiKeys: string[];
   providers: string[];
+  rateLimit: { enabled: boolean };
   /** The secrets in use, by variable name, for fingerprints in /healthz. */
   secrets: Record<string, string | string[]>;
 }
@@ -135,6 +155,7 @@ function parseConfig(env: Cloudflare.Env): Config | AppError {
   }
   const e = result.data;
   const secrets: Record<string, string | string[]> = { TURN_SECRET: e.TURN_SECRET };
+  if (e.TURN_SECRET_NEXT) secrets.TURN_SECRET_NEXT = e.TURN_SECRET_NEXT;
   if (e.AUTH_JWT_SECRET) secrets.AUTH_JWT_SECRET = e.AUTH_JWT_SECRET;
   if (e.AUTH_JWT_SECRET_PREVIOUS) secrets.AUTH_JWT_SECRET_PREVIOUS = e.AUTH_JWT_SECRET_PREVIOUS;
   if (e.TURN_REST_API_KEYS) secrets.TURN_REST_API_KEYS = e.TURN_REST_API_KEYS;
@@ -157,6 +178,7 @@ function parseConfig(env: Cloudflare.Env): Config | AppError {
     allowedOrigins: e.ALLOWED_ORIGINS,
     restApiKeys: e.TURN_REST_API_KEYS ?? [],
     providers: ["coturn"],
+    rateLimit: { enabled: e.RATE_LIMIT_ENABLED },
     secrets,
   };
 }

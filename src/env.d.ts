@@ -6,6 +6,7 @@
 declare namespace Cloudflare {
   interface Env {
     TURN_SECRET?: string;
+    TURN_SECRET_NEXT?: string;
     AUTH_JWT_SECRET?: string;
     AUTH_JWT_SECRET_PREVIOUS?: string;
     TURN_REST_API_KEYS?: string;

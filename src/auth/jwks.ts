@@ -4,7 +4,7 @@
  * is shared between requests, never a pending fetch, so one request's end cannot cancel another's wait.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { AppError } from "../errors";
 
 const MAX_AGE_MS = 10 * 60_000;
@@ -13,7 +13,7 @@ const FETCH_TIMEOUT_MS = 3_000;
 const MAX_BODY_BYTES = 64 * 1024;
 
 const JwksBody = z.object({
-  keys: z.array(z.looseObject({ kty: z.string() })).max(64),
+  keys: z.array(z.looseObject({ kty: z.string() })).check(z.maxLength(64)),
 });
 
 interface CachedKeySet {

@@ -5,7 +5,7 @@
  * are required, `iss` and `aud` are checked when configured, with 30 s of clock skew.
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { AuthConfig } from "../config";
 import { hmacKey } from "../crypto";
 import { AppError } from "../errors";
@@ -22,7 +22,7 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 const ASYMMETRIC = ["RS256", "ES256", "EdDSA"] as const;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
-const Claims = z.object({ sub: z.string().min(1).max(1024) });
+const Claims = z.object({ sub: z.string().check(z.minLength(1), z.maxLength(1024)) });
 
 function invalidToken(reason: string): AppError {
   return new AppError("invalid_token", "The access token is invalid or expired.", {

@@ -3,10 +3,10 @@
  * unknown or repeated parameters are a 400, never silently ignored. Replies name only the
  * parameters a route knows, never echo what the caller sent.
  */
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { AppError } from "../errors";
 
-export function parseParams<S extends z.ZodType>(params: Record<string, string[]>, schema: S): z.infer<S> {
+export function parseParams<S extends z.ZodMiniType>(params: Record<string, string[]>, schema: S): z.infer<S> {
   const single: Record<string, string> = {};
   for (const [name, values] of Object.entries(params)) {
     if (values.length !== 1)

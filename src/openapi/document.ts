@@ -4,6 +4,7 @@
  * /openapi.json without doing any of this work at run time; a test fails when that file is stale.
  */
 import * as z from "zod";
+import { partial } from "zod/mini";
 import { CredentialsQuery } from "../routes/credentials";
 import { RestQuery } from "../routes/rest";
 import { VERSION } from "../version";
@@ -58,13 +59,13 @@ const ErrorBody = z.object({
 });
 
 type JsonSchema = Record<string, unknown>;
-const schema = (type: z.ZodType): JsonSchema => {
+const schema = (type: z.core.$ZodType): JsonSchema => {
   const { $schema, ...rest } = z.toJSONSchema(type, { io: "input", unrepresentable: "any" });
   return rest;
 };
 
 /** One OpenAPI parameter per property of a request's query schema. */
-function queryParameters(query: z.ZodObject): JsonSchema[] {
+function queryParameters(query: z.core.$ZodType): JsonSchema[] {
   const json = schema(query) as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,
@@ -121,7 +122,7 @@ export function buildOpenApiDocument(): JsonSchema {
           parameters: queryParameters(RestQuery).map((parameter) => ({ ...parameter, required: false })),
           requestBody: {
             required: false,
-            content: { "application/x-www-form-urlencoded": { schema: schema(RestQuery.partial()) } },
+            content: { "application/x-www-form-urlencoded": { schema: schema(partial(RestQuery)) } },
           },
           responses: {
             "200": json("RestResponse", "Credentials in the draft's shape."),

@@ -3,7 +3,7 @@
  * `?ttl=` may shorten the lifetime; a longer one is cut to the configured maximum.
  */
 import { Hono } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/token";
 import { loadConfig, MIN_TTL_SECONDS } from "../config";
@@ -12,12 +12,12 @@ import { NO_STORE_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
 
 export const CredentialsQuery = z.strictObject({
-  ttl: z
-    .string()
-    .regex(/^\d{1,7}$/, "a whole number of seconds")
-    .transform(Number)
-    .pipe(z.number().int().min(MIN_TTL_SECONDS))
-    .optional(),
+  ttl: z.optional(
+    z.pipe(
+      z.pipe(z.string().check(z.regex(/^\d{1,7}$/, "a whole number of seconds")), z.transform(Number)),
+      z.number().check(z.gte(MIN_TTL_SECONDS)),
+    ),
+  ),
 });
 
 export const credentials = new Hono<AppEnv>().get("/", async (c) => {

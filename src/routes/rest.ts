@@ -5,7 +5,7 @@
  * come from the query string, or from a form body, as Janus POSTs them.
  */
 import { Hono } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { timingSafeEqual } from "../crypto";
@@ -18,9 +18,9 @@ const MAX_FORM_BYTES = 4096;
 
 export const RestQuery = z.strictObject({
   service: z.literal("turn"),
-  username: z.string().min(1).max(256).optional(),
-  key: z.string().max(512).optional(),
-  api: z.string().max(512).optional(),
+  username: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  key: z.optional(z.string().check(z.maxLength(512))),
+  api: z.optional(z.string().check(z.maxLength(512))),
 });
 
 async function requestParams(request: Request, query: Record<string, string[]>): Promise<Record<string, string[]>> {
