@@ -25,12 +25,12 @@ export interface IssuedCredentials {
 }
 
 export async function issueTurnCredentials(
-  principal: Pick<Principal, "sub">,
+  principal: Pick<Principal, "sub"> & { userHash?: string },
   turn: TurnConfig,
   ttlSeconds: number,
   now = Date.now(),
 ): Promise<IssuedCredentials> {
-  const userHash = await hashedUserId(principal.sub, turn.secret);
+  const userHash = principal.userHash ?? (await hashedUserId(principal.sub, turn.secret));
   const userId = turn.userIdMode === "hash" ? userHash : safeUserId(principal.sub, turn.separator);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
   const { username, credential } = await mintTurnCredential({

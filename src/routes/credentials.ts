@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
-import { authenticate } from "../auth/token";
+import { authorize } from "../auth/authorize";
 import { loadConfig, MIN_TTL_SECONDS } from "../config";
 import { issueTurnCredentials } from "../credentials/issue";
 import { NO_STORE_HEADERS } from "../http/headers";
@@ -23,10 +23,10 @@ export const CredentialsQuery = z.strictObject({
 export const credentials = new Hono<AppEnv>().get("/", async (c) => {
   const config = loadConfig(c.env);
   const query = parseParams(c.req.queries(), CredentialsQuery);
-  const principal = await authenticate(c.req.header("Authorization"), config.auth);
+  const principal = await authorize(c, config);
   const ttl = Math.min(query.ttl ?? config.turn.ttlSeconds, config.turn.ttlSeconds);
   const issued = await issueTurnCredentials(principal, config.turn, ttl);
-  Object.assign(c.get("log"), { user: issued.userHash, provider: "coturn" });
+  c.get("log").provider = "coturn";
   return c.json(
     { iceServers: issued.iceServers, expiresAt: issued.expiresAt * 1000, ttl: issued.ttl },
     200,

@@ -8,11 +8,12 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
-import { timingSafeEqual } from "../crypto";
+import { fingerprint, timingSafeEqual } from "../crypto";
 import { issueTurnCredentials } from "../credentials/issue";
 import { AppError, notConfigured } from "../errors";
 import { NO_STORE_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
+import { clientIpKey, enforceRateLimit, type RateLimitKey } from "../http/rate-limit";
 
 const MAX_FORM_BYTES = 4096;
 
@@ -65,11 +66,15 @@ const handler = async (c: import("hono").Context<AppEnv>) => {
   if (config.restApiKeys.length === 0) throw notConfigured("TURN_REST_API_KEYS");
   const params = parseParams(await requestParams(c.req.raw, c.req.queries()), RestQuery);
   const key = params.key ?? params.api;
+  const limited = (limitKey: RateLimitKey) => enforceRateLimit(c.env.RATE_LIMITER, config.rateLimit.enabled, limitKey);
   if (key === undefined || !(await isKnownKey(key, config.restApiKeys))) {
+    await limited(clientIpKey(c));
     throw new AppError("unauthorized", "A valid API key is required.", {
       reason: key === undefined ? "key:missing" : "key:unknown",
     });
   }
+  // A media server serves many users from one key: its budget is the key's, not an IP's.
+  await limited(`key:${await fingerprint(key)}`);
   const issued = await issueTurnCredentials({ sub: params.username ?? "rest" }, config.turn, config.turn.ttlSeconds);
   Object.assign(c.get("log"), { user: issued.userHash, provider: "coturn" });
   const uris = config.turn.urls;

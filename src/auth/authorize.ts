@@ -1,0 +1,32 @@
+/**
+ * Who is asking, and may they ask now: authenticates the bearer token, then applies the rate limit,
+ * keyed by the caller's user-id hash, or by client IP for anonymous callers and failed attempts (so
+ * a flood of bad tokens is limited too, without letting a forged `sub` spend someone else's budget).
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import type { Config } from "../config";
+import { hashedUserId } from "../credentials/user-id";
+import { clientIpKey, enforceRateLimit } from "../http/rate-limit";
+import { authenticate, type Principal } from "./token";
+
+export interface Authorized extends Principal {
+  /** Keyed hash of `sub`: the rate-limit key, the log's `user`, and the TURN user id with TURN_USER_ID=hash. */
+  userHash: string;
+}
+
+export async function authorize(c: Context<AppEnv>, config: Config): Promise<Authorized> {
+  const limit = (key: Parameters<typeof enforceRateLimit>[2]) =>
+    enforceRateLimit(c.env.RATE_LIMITER, config.rateLimit.enabled, key);
+  let principal: Principal;
+  try {
+    principal = await authenticate(c.req.header("Authorization"), config.auth);
+  } catch (error) {
+    await limit(clientIpKey(c));
+    throw error;
+  }
+  const userHash = await hashedUserId(principal.sub, config.turn.secret);
+  c.get("log").user = userHash;
+  await limit(principal.anonymous ? clientIpKey(c) : `user:${userHash}`);
+  return { ...principal, userHash };
+}
