@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { originPolicy } from "./auth/origin";
 import { AppError } from "./errors";
+import { requestBounds } from "./http/bounds";
 import { securityHeaders } from "./http/headers";
 import { requestLog } from "./log";
 import { check } from "./routes/check";
@@ -27,7 +28,7 @@ const ROUTES = {
 
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(requestLog(), securityHeaders());
+  app.use(requestLog(), securityHeaders(), requestBounds());
   app.use("/api/turn/credentials", originPolicy(ROUTES["/api/turn/credentials"]));
   app.use("/api/turn/rest", originPolicy(ROUTES["/api/turn/rest"]));
 

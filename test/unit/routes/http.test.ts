@@ -116,3 +116,27 @@ describe("security headers", () => {
     expect((await call("/api/turn/credentials")).headers.get("Cache-Control")).toBe("no-store");
   });
 });
+
+describe("request bounds", () => {
+  const expect400 = async (response: Response) => {
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toEqual({ code: "invalid_request", message: "The request is too large." });
+  };
+
+  it("refuses a URL over 2 KiB", async () => {
+    await expect400(await call(`/api/turn/credentials?ttl=${"9".repeat(2100)}`));
+  });
+
+  it("refuses a header block over 16 KiB", async () => {
+    await expect400(await call("/healthz", { headers: { "X-Padding": "a".repeat(17 * 1024) } }));
+  });
+
+  it("refuses more than 16 query parameters", async () => {
+    const query = Array.from({ length: 17 }, (_, i) => `p${i}=1`).join("&");
+    await expect400(await call(`/api/turn/credentials?${query}`));
+  });
+
+  it("lets ordinary requests through", async () => {
+    expect((await call("/healthz", { headers: { "X-Padding": "a".repeat(1024) } })).status).toBe(200);
+  });
+});
