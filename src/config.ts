@@ -5,6 +5,16 @@
  */
 import * as z from "zod/mini";
 import { AppError, notConfigured } from "./errors";
+import type { ProviderName } from "./providers/provider";
+import {
+  type CacheSettings,
+  cacheSettings,
+  PROVIDER_VARS,
+  providerIssues,
+  providerSecrets,
+  type ProviderSettings,
+  providerSettings,
+} from "./providers/settings";
 
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 48 * 3600;
@@ -62,10 +72,11 @@ const ttlSeconds = z._default(
 
 const EnvSchema = z
   .object({
-    TURN_SECRET: secret(16),
+    // Required when TURN_PROVIDERS includes coturn (checked below); /api/turn/rest mints with it too.
+    TURN_SECRET: z.optional(secret(16)),
     /** Staged next secret: reported in /healthz so the fleet can be checked; never used to mint. */
     TURN_SECRET_NEXT: z.optional(secret(16)),
-    TURN_URLS: listOf(IceUrl, 1, 16),
+    TURN_URLS: z.optional(listOf(IceUrl, 1, 16)),
     STUN_URLS: z._default(listOf(IceUrl, 0, 8), []),
     TURN_TTL_SECONDS: ttlSeconds,
     TURN_USERNAME_SEPARATOR: z._default(
@@ -82,9 +93,13 @@ const EnvSchema = z
     ALLOWED_ORIGINS: z._default(originList, []),
     TURN_REST_API_KEYS: z.optional(listOf(z.string().check(z.minLength(16)), 1, 16)),
     RATE_LIMIT_ENABLED: flag(true),
+    ...PROVIDER_VARS,
   })
   .check(
     z.superRefine((env, ctx) => {
+      for (const { variable, message } of providerIssues(env)) {
+        ctx.addIssue({ code: "custom", path: [variable], message });
+      }
       if (env.AUTH_JWT_SECRET_PREVIOUS && !env.AUTH_JWT_SECRET) {
         ctx.addIssue({
           code: "custom",
@@ -112,7 +127,17 @@ export interface AuthConfig {
   allowAnonymous: boolean;
 }
 
+/** The coturn fleet, and what /api/turn/rest mints with. */
 export interface TurnConfig {
+  /**
+   * False when TURN_SECRET or TURN_URLS is unset, which is allowed while coturn is not in
+   * TURN_PROVIDERS: issueTurnCredentials then answers 503 `not_configured` and mints nothing.
+   */
+  enabled: boolean;
+  /**
+   * TURN_SECRET. Without it, a provider's secret, so that user ids still get a keyed hash (the log's
+   * `user`, rate limits, user-scoped cache keys); it is never a minting key (`enabled` is false).
+   */
   secret: string;
   urls: string[];
   stunUrls: string[];
@@ -126,7 +151,11 @@ export interface Config {
   auth: AuthConfig;
   allowedOrigins: string[];
   restApiKeys: string[];
-  providers: string[];
+  /** TURN_PROVIDERS, in order. */
+  providers: ProviderName[];
+  /** TURN_PROVIDER_MODE, limits, and each listed provider's settings. */
+  upstream: ProviderSettings;
+  cache: CacheSettings;
   rateLimit: { enabled: boolean };
   /** The secrets in use, by variable name, for fingerprints in /healthz. */
   secrets: Record<string, string | string[]>;
@@ -154,15 +183,18 @@ function parseConfig(env: Cloudflare.Env): Config | AppError {
     return notConfigured(variable, issue.message.includes(variable) ? issue.message : `${variable} ${issue.message}`);
   }
   const e = result.data;
-  const secrets: Record<string, string | string[]> = { TURN_SECRET: e.TURN_SECRET };
+  const managed = providerSecrets(e);
+  const secrets: Record<string, string | string[]> = { ...managed };
+  if (e.TURN_SECRET) secrets.TURN_SECRET = e.TURN_SECRET;
   if (e.TURN_SECRET_NEXT) secrets.TURN_SECRET_NEXT = e.TURN_SECRET_NEXT;
   if (e.AUTH_JWT_SECRET) secrets.AUTH_JWT_SECRET = e.AUTH_JWT_SECRET;
   if (e.AUTH_JWT_SECRET_PREVIOUS) secrets.AUTH_JWT_SECRET_PREVIOUS = e.AUTH_JWT_SECRET_PREVIOUS;
   if (e.TURN_REST_API_KEYS) secrets.TURN_REST_API_KEYS = e.TURN_REST_API_KEYS;
   return {
     turn: {
-      secret: e.TURN_SECRET,
-      urls: e.TURN_URLS,
+      enabled: e.TURN_SECRET !== undefined && e.TURN_URLS !== undefined,
+      secret: e.TURN_SECRET ?? Object.values(managed)[0] ?? "icegate/user-id",
+      urls: e.TURN_URLS ?? [],
       stunUrls: e.STUN_URLS,
       ttlSeconds: e.TURN_TTL_SECONDS,
       separator: e.TURN_USERNAME_SEPARATOR,
@@ -177,7 +209,9 @@ function parseConfig(env: Cloudflare.Env): Config | AppError {
     },
     allowedOrigins: e.ALLOWED_ORIGINS,
     restApiKeys: e.TURN_REST_API_KEYS ?? [],
-    providers: ["coturn"],
+    providers: e.TURN_PROVIDERS,
+    upstream: providerSettings(e),
+    cache: cacheSettings(e),
     rateLimit: { enabled: e.RATE_LIMIT_ENABLED },
     secrets,
   };

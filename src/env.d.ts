@@ -14,5 +14,12 @@ declare namespace Cloudflare {
     AUTH_JWKS_URL?: string;
     AUTH_ISSUER?: string;
     AUTH_AUDIENCE?: string;
+    // Managed TURN providers (src/providers/settings.ts says which are required for TURN_PROVIDERS).
+    CLOUDFLARE_TURN_API_TOKEN?: string;
+    METERED_API_KEY?: string;
+    METERED_SECRET_KEY?: string;
+    TWILIO_AUTH_TOKEN?: string;
+    TWILIO_API_KEY_SECRET?: string;
+    EXPRESSTURN_SECRET_KEY?: string;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Principal } from "../auth/token";
 import type { TurnConfig } from "../config";
+import { notConfigured } from "../errors";
 import { mintTurnCredential } from "./turn-rest";
 import { hashedUserId, safeUserId } from "./user-id";
 
@@ -30,6 +31,7 @@ export async function issueTurnCredentials(
   ttlSeconds: number,
   now = Date.now(),
 ): Promise<IssuedCredentials> {
+  if (!turn.enabled) throw notConfigured(turn.urls.length === 0 ? "TURN_URLS" : "TURN_SECRET");
   const userHash = principal.userHash ?? (await hashedUserId(principal.sub, turn.secret));
   const userId = turn.userIdMode === "hash" ? userHash : safeUserId(principal.sub, turn.separator);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;

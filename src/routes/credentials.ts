@@ -1,15 +1,19 @@
 /**
- * GET /api/turn/credentials: `{"iceServers","expiresAt","ttl"}` for the authenticated caller.
- * `?ttl=` may shorten the lifetime; a longer one is cut to the configured maximum.
+ * GET /api/turn/credentials: `{"iceServers","expiresAt","ttl"}` for the authenticated caller, from the
+ * providers of TURN_PROVIDERS (src/providers/resolve.ts). `?ttl=` may shorten the lifetime; a longer
+ * one is cut to the configured maximum. The log line names the provider that answered, and why any
+ * before it did not.
  */
-import { Hono } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { authorize } from "../auth/authorize";
 import { loadConfig, MIN_TTL_SECONDS } from "../config";
-import { issueTurnCredentials } from "../credentials/issue";
 import { NO_STORE_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
+import { resolveCredentials } from "../providers/resolve";
+import { type SteeredUrls, steerIceUrls } from "../fleet";
 
 export const CredentialsQuery = z.strictObject({
   ttl: z.optional(
@@ -25,11 +29,38 @@ export const credentials = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseParams(c.req.queries(), CredentialsQuery);
   const principal = await authorize(c, config);
   const ttl = Math.min(query.ttl ?? config.turn.ttlSeconds, config.turn.ttlSeconds);
-  const issued = await issueTurnCredentials(principal, config.turn, ttl);
-  c.get("log").provider = "coturn";
+  let steering: SteeredUrls | undefined;
+  const steer = async () => (steering = await steerIceUrls(c.env, c.req.raw.cf));
+  const resolved = await resolveCredentials({
+    config,
+    sub: principal.sub,
+    userHash: principal.userHash,
+    ttlSeconds: ttl,
+    now: Date.now(),
+    kv: c.env.TURN_CACHE,
+    waitUntil: background(c),
+    steer,
+  });
+  // Explains which fleet nodes were chosen and why (only when coturn answered from a fleet).
+  if (steering && resolved.provider.includes("coturn")) c.header("X-Icegate-Steering", steering.explanation);
+  const log = c.get("log");
+  log.provider = resolved.provider;
+  if (resolved.reasons.length > 0) log.reason = resolved.reasons.join(",");
   return c.json(
-    { iceServers: issued.iceServers, expiresAt: issued.expiresAt * 1000, ttl: issued.ttl },
+    { iceServers: resolved.iceServers, expiresAt: resolved.expiresAt, ttl: resolved.ttl },
     200,
     NO_STORE_HEADERS,
   );
 });
+
+/** Work that may finish after the reply (cache refreshes, KV writes), under the request's waitUntil. */
+function background(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
+  let ctx: Context<AppEnv>["executionCtx"];
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    // No ExecutionContext (app.request in a test): let the work run unobserved.
+    return (promise) => void promise.catch(() => undefined);
+  }
+  return (promise) => ctx.waitUntil(promise);
+}

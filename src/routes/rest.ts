@@ -4,7 +4,7 @@
  * `key` (or Janus's `api`) is checked in constant time against TURN_REST_API_KEYS. Parameters
  * come from the query string, or from a form body, as Janus POSTs them.
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";

@@ -1,0 +1,45 @@
+/**
+ * The cached value of one provider key, in KV and in the isolate: the credentials and when they
+ * were fetched and expire (epoch ms). And the policy on it: an entry is served only while more than
+ * the safety margin is left (CACHE_MIN_REMAINING_SECONDS, never more than half the lifetime), and is
+ * refreshed in the background once 80% of its servable window has gone.
+ */
+import * as z from "zod/mini";
+
+export const CacheEntry = z.object({
+  v: z.literal(1),
+  iceServers: z
+    .array(
+      z.object({
+        urls: z.array(z.string()).check(z.minLength(1)),
+        username: z.optional(z.string()),
+        credential: z.optional(z.string()),
+      }),
+    )
+    .check(z.minLength(1)),
+  fetchedAt: z.int().check(z.nonnegative()),
+  expiresAt: z.int().check(z.positive()),
+});
+export type CacheEntry = z.infer<typeof CacheEntry>;
+
+const REFRESH_AT = 0.8;
+
+/** The least time an entry must have left to be served, in ms. */
+export function marginMs(entry: CacheEntry, minRemainingSeconds: number): number {
+  return Math.min(minRemainingSeconds * 1000, (entry.expiresAt - entry.fetchedAt) / 2);
+}
+
+export function isServable(entry: CacheEntry, now: number, minRemainingSeconds: number): boolean {
+  return entry.expiresAt - now > marginMs(entry, minRemainingSeconds);
+}
+
+/** Past 80% of the time between fetch and the end of the servable window. */
+export function isRefreshDue(entry: CacheEntry, now: number, minRemainingSeconds: number): boolean {
+  const servableUntil = entry.expiresAt - marginMs(entry, minRemainingSeconds);
+  return now >= entry.fetchedAt + REFRESH_AT * (servableUntil - entry.fetchedAt);
+}
+
+/** KV's expirationTtl for the entry: the end of its servable window, but never below KV's minimum of 60 s. */
+export function kvTtlSeconds(entry: CacheEntry, now: number, minRemainingSeconds: number): number {
+  return Math.max(60, Math.ceil((entry.expiresAt - marginMs(entry, minRemainingSeconds) - now) / 1000));
+}

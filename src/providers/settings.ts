@@ -1,0 +1,224 @@
+/**
+ * The vars and secrets of the TURN providers and of the credential cache: a zod shape that
+ * config.ts folds into its one schema, the rules that depend on TURN_PROVIDERS (a listed provider's
+ * settings are required, the others' ignored), and the typed settings. Only `custom` issues carry a
+ * message to the reply (config.ts), so the format checks here carry none.
+ */
+import * as z from "zod/mini";
+import { PROVIDER_NAMES, type ProviderName } from "./provider";
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+const secret = (minLength: number) => z.optional(z.string().check(z.trim(), z.minLength(minLength), z.maxLength(1024)));
+
+const matching = (pattern: RegExp) => z.optional(z.string().check(z.trim(), z.regex(pattern)));
+
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z._default(
+    z.pipe(
+      z.pipe(z.string().check(z.regex(/^\d{1,7}$/)), z.transform(Number)),
+      z.number().check(z.gte(min), z.lte(max)),
+    ),
+    fallback,
+  );
+
+/** https, or http on loopback (local fakes, an egress proxy on the same host); no trailing slash. */
+const apiUrl = z.pipe(
+  z.url().check(
+    z.refine((value) => {
+      const url = new URL(value);
+      return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    }, "must be an https URL"),
+  ),
+  z.transform((value) => value.replace(/\/+$/, "")),
+);
+
+const HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+
+/** TURN URIs, or a bare host as public ExpressTURN examples give it: turn:HOST:3478 over UDP and TCP. */
+const expressTurnUrls = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((value) =>
+      list(value).flatMap((item) =>
+        HOST.test(item) ? [`turn:${item}:3478`, `turn:${item}:3478?transport=tcp`] : [item],
+      ),
+    ),
+  ),
+  z.array(z.string().check(z.regex(/^turns?:[^\s,"']+$/))).check(z.minLength(1), z.maxLength(16)),
+);
+
+export const PROVIDER_VARS = {
+  TURN_PROVIDERS: z._default(
+    z.pipe(
+      z.pipe(z.string(), z.transform(list)),
+      z.array(z.enum(PROVIDER_NAMES)).check(
+        z.minLength(1),
+        z.refine((names) => new Set(names).size === names.length, "lists a provider twice"),
+      ),
+    ),
+    ["coturn"],
+  ),
+  TURN_PROVIDER_MODE: z._default(z.enum(["failover", "merge"]), "failover"),
+  MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
+  PROVIDER_TIMEOUT_MS: wholeNumber(3000, 100, 30_000),
+  CACHE_SCOPE: z._default(z.enum(["global", "user"]), "global"),
+  CACHE_MIN_REMAINING_SECONDS: wholeNumber(300, 30, 86_400),
+  CLOUDFLARE_TURN_API_URL: z._default(apiUrl, "https://rtc.live.cloudflare.com/v1"),
+  CLOUDFLARE_TURN_KEY_ID: matching(/^[A-Za-z0-9_-]{1,128}$/),
+  CLOUDFLARE_TURN_API_TOKEN: secret(16),
+  METERED_API_URL: z.optional(apiUrl),
+  METERED_DOMAIN: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.regex(HOST))),
+  METERED_API_KEY: secret(16),
+  METERED_SECRET_KEY: secret(16),
+  METERED_REGION: matching(/^[A-Za-z0-9_-]{1,32}$/),
+  METERED_CACHE_SECONDS: wholeNumber(3600, 60, 172_800),
+  TWILIO_API_URL: z._default(apiUrl, "https://api.twilio.com"),
+  TWILIO_ACCOUNT_SID: matching(/^AC[0-9a-fA-F]{32}$/),
+  TWILIO_AUTH_TOKEN: secret(16),
+  TWILIO_API_KEY_SID: matching(/^SK[0-9a-fA-F]{32}$/),
+  TWILIO_API_KEY_SECRET: secret(16),
+  EXPRESSTURN_SECRET_KEY: secret(8),
+  EXPRESSTURN_SERVER_URL: z.optional(expressTurnUrls),
+};
+
+type ProviderVars = z.output<z.ZodMiniObject<typeof PROVIDER_VARS>>;
+
+export interface CloudflareSettings {
+  apiUrl: string;
+  keyId: string;
+  token: string;
+}
+export interface MeteredSettings {
+  apiUrl: string;
+  /** Set when METERED_SECRET_KEY is not: the key whose (non-expiring) credentials are handed out. */
+  apiKey: string | undefined;
+  /** Selects the expiring-credential flow: a new credential per lifetime, made with this key. */
+  secretKey: string | undefined;
+  region: string | undefined;
+  cacheSeconds: number;
+}
+export interface TwilioSettings {
+  apiUrl: string;
+  accountSid: string;
+  /** Basic auth: the account SID and auth token, or an API key SID and its secret. */
+  username: string;
+  password: string;
+}
+export interface ExpressTurnSettings {
+  secret: string;
+  urls: string[];
+}
+
+export interface ProviderSettings {
+  mode: "failover" | "merge";
+  maxIceServers: number;
+  timeoutMs: number;
+  /** Each is present exactly when the provider is listed in TURN_PROVIDERS. */
+  cloudflare?: CloudflareSettings;
+  metered?: MeteredSettings;
+  twilio?: TwilioSettings;
+  expressturn?: ExpressTurnSettings;
+}
+
+export interface CacheSettings {
+  scope: "global" | "user";
+  minRemainingSeconds: number;
+}
+
+export interface SettingsIssue {
+  variable: string;
+  message: string;
+}
+
+/**
+ * What each provider needs when listed: every entry is one variable, or `A|B` for either. With a
+ * Twilio API key, its SID and secret stand in for the auth token, and each needs the other.
+ */
+const NEEDS: Record<ProviderName, string[]> = {
+  coturn: ["TURN_SECRET", "TURN_URLS"],
+  cloudflare: ["CLOUDFLARE_TURN_KEY_ID", "CLOUDFLARE_TURN_API_TOKEN"],
+  metered: ["METERED_API_KEY|METERED_SECRET_KEY", "METERED_DOMAIN|METERED_API_URL"],
+  twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN|TWILIO_API_KEY_SECRET"],
+  expressturn: ["EXPRESSTURN_SECRET_KEY", "EXPRESSTURN_SERVER_URL"],
+};
+
+/** What the listed providers are missing, given the parsed vars (TURN_SECRET and TURN_URLS included). */
+export function providerIssues(e: ProviderVars & Record<string, unknown>): SettingsIssue[] {
+  const issues: SettingsIssue[] = [];
+  const set = (variable: string) => e[variable] !== undefined;
+  for (const provider of e.TURN_PROVIDERS) {
+    const needs = [...NEEDS[provider]];
+    // A half-configured Twilio API key is an error, never a silent fallback to the auth token.
+    if (provider === "twilio" && (set("TWILIO_API_KEY_SID") || set("TWILIO_API_KEY_SECRET"))) {
+      needs.push("TWILIO_API_KEY_SID", "TWILIO_API_KEY_SECRET");
+    }
+    for (const need of needs) {
+      const [variable = need, alternative] = need.split("|");
+      if (set(variable) || (alternative !== undefined && set(alternative))) continue;
+      const either = alternative ? ` (or ${alternative})` : "";
+      issues.push({ variable, message: `${variable}${either} is required when TURN_PROVIDERS includes ${provider}` });
+    }
+  }
+  return issues;
+}
+
+/** The typed settings of vars that `providerIssues` found nothing missing in. */
+export function providerSettings(e: ProviderVars): ProviderSettings {
+  const listed = (name: ProviderName) => e.TURN_PROVIDERS.includes(name);
+  const settings: ProviderSettings = {
+    mode: e.TURN_PROVIDER_MODE,
+    maxIceServers: e.MAX_ICE_SERVERS,
+    timeoutMs: e.PROVIDER_TIMEOUT_MS,
+  };
+  if (listed("cloudflare") && e.CLOUDFLARE_TURN_KEY_ID && e.CLOUDFLARE_TURN_API_TOKEN) {
+    const { CLOUDFLARE_TURN_API_URL: apiUrl, CLOUDFLARE_TURN_KEY_ID: keyId, CLOUDFLARE_TURN_API_TOKEN: token } = e;
+    settings.cloudflare = { apiUrl, keyId, token };
+  }
+  const meteredUrl = e.METERED_API_URL ?? (e.METERED_DOMAIN ? `https://${e.METERED_DOMAIN}` : undefined);
+  if (listed("metered") && meteredUrl) {
+    settings.metered = {
+      apiUrl: meteredUrl,
+      apiKey: e.METERED_SECRET_KEY ? undefined : e.METERED_API_KEY,
+      secretKey: e.METERED_SECRET_KEY,
+      region: e.METERED_REGION,
+      cacheSeconds: e.METERED_CACHE_SECONDS,
+    };
+  }
+  if (listed("twilio") && e.TWILIO_ACCOUNT_SID) {
+    const { TWILIO_API_KEY_SID: keySid, TWILIO_API_KEY_SECRET: keySecret } = e;
+    const [username, password] =
+      keySid && keySecret ? [keySid, keySecret] : [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN ?? ""];
+    settings.twilio = { apiUrl: e.TWILIO_API_URL, accountSid: e.TWILIO_ACCOUNT_SID, username, password };
+  }
+  if (listed("expressturn") && e.EXPRESSTURN_SECRET_KEY && e.EXPRESSTURN_SERVER_URL) {
+    settings.expressturn = { secret: e.EXPRESSTURN_SECRET_KEY, urls: e.EXPRESSTURN_SERVER_URL };
+  }
+  return settings;
+}
+
+export function cacheSettings(e: ProviderVars): CacheSettings {
+  return { scope: e.CACHE_SCOPE, minRemainingSeconds: e.CACHE_MIN_REMAINING_SECONDS };
+}
+
+/** Each provider's secrets, for fingerprints in /healthz. */
+const SECRETS: Partial<Record<ProviderName, string[]>> = {
+  cloudflare: ["CLOUDFLARE_TURN_API_TOKEN"],
+  metered: ["METERED_API_KEY", "METERED_SECRET_KEY"],
+  twilio: ["TWILIO_AUTH_TOKEN", "TWILIO_API_KEY_SECRET"],
+  expressturn: ["EXPRESSTURN_SECRET_KEY"],
+};
+
+/** The secrets in use of the listed managed providers, by variable name. */
+export function providerSecrets(e: ProviderVars & Record<string, unknown>): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const variable of e.TURN_PROVIDERS.flatMap((provider) => SECRETS[provider] ?? [])) {
+    const value = e[variable];
+    if (typeof value === "string") secrets[variable] = value;
+  }
+  return secrets;
+}

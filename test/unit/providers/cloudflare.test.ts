@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { PROVIDER_SECRETS, PROVIDER_SETTINGS, providerEnv } from "../../support/fakes/env";
+import { useFakeProviders } from "../../support/fakes/fetch-spy";
+import { ask, useLogs } from "../../support/fakes/requests";
+
+const TURN_URLS_WITHOUT_53 = [
+  "turn:turn.cloudflare.com:3478?transport=udp",
+  "turn:turn.cloudflare.com:3478?transport=tcp",
+  "turn:turn.cloudflare.com:80?transport=tcp",
+  "turns:turn.cloudflare.com:5349?transport=tcp",
+  "turns:turn.cloudflare.com:443?transport=tcp",
+];
+
+describe("the cloudflare provider (Realtime TURN)", () => {
+  const providers = useFakeProviders();
+  const logs = useLogs();
+  const env = providerEnv("cloudflare");
+
+  it("asks for ICE servers with the key's token and the ttl, and hands them out without port 53", async () => {
+    const before = Date.now();
+    const reply = await ask(env);
+    expect(reply.status).toBe(200);
+    const { fake } = providers;
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]).toMatchObject({
+      method: "POST",
+      path: `/turn/keys/${PROVIDER_SETTINGS.CLOUDFLARE_TURN_KEY_ID}/credentials/generate-ice-servers`,
+      authorization: `Bearer ${PROVIDER_SECRETS.CLOUDFLARE_TURN_API_TOKEN}`,
+      contentType: "application/json",
+    });
+    expect(JSON.parse(fake.calls[0]!.body)).toEqual({ ttl: 3600 });
+    expect(reply.body.iceServers).toEqual([
+      { urls: ["stun:stun.cloudflare.com:3478"] },
+      { urls: TURN_URLS_WITHOUT_53, username: "cf-user-1", credential: "cf-credential-1" },
+    ]);
+    // The reply carries no ttl: expiry is the request time plus the ttl asked for.
+    expect(reply.body.ttl).toBe(3600);
+    expect(reply.body.expiresAt).toBeGreaterThanOrEqual(before + 3600_000);
+    expect(reply.body.expiresAt).toBeLessThanOrEqual(Date.now() + 3600_000);
+    expect(logs.requests()[0]).toMatchObject({ status: 200, provider: "cloudflare" });
+    expect(logs.requests()[0]!.reason).toBeUndefined();
+  });
+
+  it("asks for the shorter lifetime of ?ttl=", async () => {
+    const reply = await ask(env, { query: "?ttl=600" });
+    expect(JSON.parse(providers.fake.calls[0]!.body)).toEqual({ ttl: 600 });
+    expect(reply.body.ttl).toBe(600);
+  });
+
+  it("accepts the legacy shape, where iceServers is one object", async () => {
+    providers.fake.set("cloudflare", "legacy");
+    const reply = await ask(env);
+    expect(reply.status).toBe(200);
+    expect(reply.body.iceServers).toEqual([
+      { urls: TURN_URLS_WITHOUT_53, username: "cf-user-1", credential: "cf-credential-1" },
+    ]);
+  });
+
+  it("honours CLOUDFLARE_TURN_API_URL (an egress proxy, a fake)", async () => {
+    const reply = await ask({ ...env, CLOUDFLARE_TURN_API_URL: "https://rtc.live.cloudflare.com/v1/" });
+    expect(reply.status).toBe(200);
+    expect(providers.fake.calls).toHaveLength(1);
+  });
+
+  it.each([
+    ["an error status", "status_500", "provider:cloudflare:status_500"],
+    ["malformed JSON", "malformed_json", "provider:cloudflare:malformed_json"],
+    ["a reply of the wrong shape", "wrong_schema", "provider:cloudflare:schema"],
+    ["an empty list", "empty", "provider:cloudflare:empty"],
+    ["nothing but port-53 URLs", "only_port_53", "provider:cloudflare:empty"],
+  ] as const)(
+    "treats %s as a provider failure: 503 upstream_unavailable, reason logged",
+    async (_, behaviour, reason) => {
+      providers.fake.set("cloudflare", behaviour);
+      const reply = await ask(env);
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.text)).toEqual({
+        error: { code: "upstream_unavailable", message: "No TURN provider is available right now." },
+      });
+      expect(reply.headers.get("Retry-After")).toBe("10");
+      expect(logs.requests()[0]).toMatchObject({ status: 503, reason });
+    },
+  );
+
+  it("gives up after PROVIDER_TIMEOUT_MS (reason timeout)", async () => {
+    providers.fake.set("cloudflare", "hang");
+    const reply = await ask({ ...env, PROVIDER_TIMEOUT_MS: "100" });
+    expect(reply.status).toBe(503);
+    expect(logs.requests()[0]!.reason).toBe("provider:cloudflare:timeout");
+  });
+
+  it("never returns or logs the API token", async () => {
+    await ask(env);
+    providers.fake.set("cloudflare", "status_500");
+    await ask({ ...env, CLOUDFLARE_TURN_API_TOKEN: "sentinel-cloudflare-token-other-0000" });
+    const everything = [...logs.lines, JSON.stringify(providers.fake.calls.map((call) => call.body))].join("\n");
+    expect(everything).not.toContain(PROVIDER_SECRETS.CLOUDFLARE_TURN_API_TOKEN);
+    expect(everything).not.toContain("sentinel-cloudflare-token-other-0000");
+  });
+});
