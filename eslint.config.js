@@ -44,6 +44,8 @@ export default tseslint.config(
         setTimeout: "readonly",
         Buffer: "readonly",
         fetch: "readonly",
+        AbortSignal: "readonly",
+        TextEncoder: "readonly",
       },
     },
   },

@@ -9,12 +9,13 @@ import type { ProviderName } from "./providers/provider";
 import {
   type CacheSettings,
   cacheSettings,
-  PROVIDER_VARS,
   providerIssues,
   providerSecrets,
   type ProviderSettings,
   providerSettings,
+  providerVarsShape,
 } from "./providers/settings";
+import { lazy } from "./lazy";
 
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 48 * 3600;
@@ -31,92 +32,95 @@ const listOf = (item: z.ZodMiniType<string, string>, min: number, max: number) =
 
 const secret = (minLength: number) => z.string().check(z.trim(), z.minLength(minLength));
 
-const IceUrl = z.string().check(z.regex(/^(stun|stuns|turn|turns):[^\s,"']+$/, "not a stun:/turn:/turns: URI"));
+/** The schema of vars and secrets; built on first use (lazy.ts), not at startup. */
+const envSchema = lazy(() => {
+  const IceUrl = z.string().check(z.regex(/^(stun|stuns|turn|turns):[^\s,"']+$/, "not a stun:/turn:/turns: URI"));
 
-const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
-const Origin = z.union([
-  z.literal("*"),
-  z.string().check(z.regex(ORIGIN, "not an origin such as https://app.example.com")),
-]);
-const originList = z.pipe(
-  z.pipe(
-    z.string(),
-    z.transform((value) => list(value).map((origin) => origin.toLowerCase())),
-  ),
-  z.array(Origin),
-);
-
-const flag = (fallback: boolean) =>
-  z._default(
+  const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
+  const Origin = z.union([
+    z.literal("*"),
+    z.string().check(z.regex(ORIGIN, "not an origin such as https://app.example.com")),
+  ]);
+  const originList = z.pipe(
     z.pipe(
-      z.enum(["true", "false"]),
-      z.transform((value) => value === "true"),
+      z.string(),
+      z.transform((value) => list(value).map((origin) => origin.toLowerCase())),
     ),
-    fallback,
+    z.array(Origin),
   );
 
-const jwksUrl = z.url().check(
-  z.refine((value) => {
-    const url = new URL(value);
-    return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-  }, "must be an https URL"),
-);
+  const flag = (fallback: boolean) =>
+    z._default(
+      z.pipe(
+        z.enum(["true", "false"]),
+        z.transform((value) => value === "true"),
+      ),
+      fallback,
+    );
 
-const ttlSeconds = z._default(
-  z.pipe(
-    z.pipe(z.string().check(z.regex(/^\d{1,6}$/)), z.transform(Number)),
-    z.number().check(z.gte(MIN_TTL_SECONDS), z.lte(MAX_TTL_SECONDS)),
-  ),
-  86400,
-);
-
-const EnvSchema = z
-  .object({
-    // Required when TURN_PROVIDERS includes coturn (checked below); /api/turn/rest mints with it too.
-    TURN_SECRET: z.optional(secret(16)),
-    /** Staged next secret: reported in /healthz so the fleet can be checked; never used to mint. */
-    TURN_SECRET_NEXT: z.optional(secret(16)),
-    TURN_URLS: z.optional(listOf(IceUrl, 1, 16)),
-    STUN_URLS: z._default(listOf(IceUrl, 0, 8), []),
-    TURN_TTL_SECONDS: ttlSeconds,
-    TURN_USERNAME_SEPARATOR: z._default(
-      z.string().check(z.regex(/^[^A-Za-z0-9\s]$/, "must be one punctuation character")),
-      ":",
-    ),
-    TURN_USER_ID: z._default(z.enum(["sub", "hash"]), "sub"),
-    AUTH_JWT_SECRET: z.optional(secret(32)),
-    AUTH_JWT_SECRET_PREVIOUS: z.optional(secret(32)),
-    AUTH_JWKS_URL: z.optional(jwksUrl),
-    AUTH_ISSUER: z.optional(z.string().check(z.trim(), z.minLength(1))),
-    AUTH_AUDIENCE: z.optional(listOf(z.string(), 1, 16)),
-    ALLOW_ANONYMOUS: flag(false),
-    ALLOWED_ORIGINS: z._default(originList, []),
-    TURN_REST_API_KEYS: z.optional(listOf(z.string().check(z.minLength(16)), 1, 16)),
-    RATE_LIMIT_ENABLED: flag(true),
-    ...PROVIDER_VARS,
-  })
-  .check(
-    z.superRefine((env, ctx) => {
-      for (const { variable, message } of providerIssues(env)) {
-        ctx.addIssue({ code: "custom", path: [variable], message });
-      }
-      if (env.AUTH_JWT_SECRET_PREVIOUS && !env.AUTH_JWT_SECRET) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["AUTH_JWT_SECRET"],
-          message: "AUTH_JWT_SECRET is required when AUTH_JWT_SECRET_PREVIOUS is set",
-        });
-      }
-      // Fail closed: with no way to authenticate and no explicit opt-in to anonymity, nobody gets credentials.
-      if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.ALLOW_ANONYMOUS) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["AUTH_JWT_SECRET"],
-          message: "AUTH_JWT_SECRET or AUTH_JWKS_URL is required (ALLOW_ANONYMOUS=true only for local development)",
-        });
-      }
-    }),
+  const jwksUrl = z.url().check(
+    z.refine((value) => {
+      const url = new URL(value);
+      return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    }, "must be an https URL"),
   );
+
+  const ttlSeconds = z._default(
+    z.pipe(
+      z.pipe(z.string().check(z.regex(/^\d{1,6}$/)), z.transform(Number)),
+      z.number().check(z.gte(MIN_TTL_SECONDS), z.lte(MAX_TTL_SECONDS)),
+    ),
+    86400,
+  );
+
+  return z
+    .object({
+      // Required when TURN_PROVIDERS includes coturn (checked below); /api/turn/rest mints with it too.
+      TURN_SECRET: z.optional(secret(16)),
+      /** Staged next secret: reported in /healthz so the fleet can be checked; never used to mint. */
+      TURN_SECRET_NEXT: z.optional(secret(16)),
+      TURN_URLS: z.optional(listOf(IceUrl, 1, 16)),
+      STUN_URLS: z._default(listOf(IceUrl, 0, 8), []),
+      TURN_TTL_SECONDS: ttlSeconds,
+      TURN_USERNAME_SEPARATOR: z._default(
+        z.string().check(z.regex(/^[^A-Za-z0-9\s]$/, "must be one punctuation character")),
+        ":",
+      ),
+      TURN_USER_ID: z._default(z.enum(["sub", "hash"]), "sub"),
+      AUTH_JWT_SECRET: z.optional(secret(32)),
+      AUTH_JWT_SECRET_PREVIOUS: z.optional(secret(32)),
+      AUTH_JWKS_URL: z.optional(jwksUrl),
+      AUTH_ISSUER: z.optional(z.string().check(z.trim(), z.minLength(1))),
+      AUTH_AUDIENCE: z.optional(listOf(z.string(), 1, 16)),
+      ALLOW_ANONYMOUS: flag(false),
+      ALLOWED_ORIGINS: z._default(originList, []),
+      TURN_REST_API_KEYS: z.optional(listOf(z.string().check(z.minLength(16)), 1, 16)),
+      RATE_LIMIT_ENABLED: flag(true),
+      ...providerVarsShape(),
+    })
+    .check(
+      z.superRefine((env, ctx) => {
+        for (const { variable, message } of providerIssues(env)) {
+          ctx.addIssue({ code: "custom", path: [variable], message });
+        }
+        if (env.AUTH_JWT_SECRET_PREVIOUS && !env.AUTH_JWT_SECRET) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["AUTH_JWT_SECRET"],
+            message: "AUTH_JWT_SECRET is required when AUTH_JWT_SECRET_PREVIOUS is set",
+          });
+        }
+        // Fail closed: with no way to authenticate and no explicit opt-in to anonymity, nobody gets credentials.
+        if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.ALLOW_ANONYMOUS) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["AUTH_JWT_SECRET"],
+            message: "AUTH_JWT_SECRET or AUTH_JWKS_URL is required (ALLOW_ANONYMOUS=true only for local development)",
+          });
+        }
+      }),
+    );
+});
 
 export interface AuthConfig {
   /** HS256 secrets, current first. */
@@ -175,7 +179,7 @@ export function loadConfig(env: Cloudflare.Env): Config {
 }
 
 function parseConfig(env: Cloudflare.Env): Config | AppError {
-  const result = EnvSchema.safeParse(env);
+  const result = envSchema().safeParse(env);
   if (!result.success) {
     const issue = result.error.issues[0];
     const variable = String(issue?.path[0] ?? "configuration");

@@ -71,8 +71,9 @@ export async function fingerprint(secret: string): Promise<string> {
   return value;
 }
 
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= MAX_CACHED) {
+/** Adds `key` to a bounded cache, dropping its oldest entry when it holds `max` already. */
+export function remember<V>(map: Map<string, V>, key: string, value: V, max = MAX_CACHED): void {
+  if (map.size >= max) {
     const oldest = map.keys().next();
     if (!oldest.done) map.delete(oldest.value);
   }

@@ -5,6 +5,7 @@
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import { AppError } from "../errors";
 
 const MAX_AGE_MS = 10 * 60_000;
@@ -12,9 +13,11 @@ const REFETCH_COOLDOWN_MS = 30_000;
 const FETCH_TIMEOUT_MS = 3_000;
 const MAX_BODY_BYTES = 64 * 1024;
 
-const JwksBody = z.object({
-  keys: z.array(z.looseObject({ kty: z.string() })).check(z.maxLength(64)),
-});
+const JwksBody = lazy(() =>
+  z.object({
+    keys: z.array(z.looseObject({ kty: z.string() })).check(z.maxLength(64)),
+  }),
+);
 
 interface CachedKeySet {
   getKey: JWTVerifyGetKey;
@@ -39,7 +42,7 @@ async function fetchKeySet(url: string): Promise<CachedKeySet> {
       reason: `jwks:${error instanceof Error ? error.message : "fetch failed"}`,
     });
   }
-  const parsed = JwksBody.safeParse(body);
+  const parsed = JwksBody().safeParse(body);
   if (!parsed.success) {
     throw new AppError("upstream_unavailable", "The token issuer's keys are unavailable.", { reason: "jwks:schema" });
   }

@@ -6,6 +6,7 @@
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import type { AuthConfig } from "../config";
 import { hmacKey } from "../crypto";
 import { AppError } from "../errors";
@@ -22,7 +23,7 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 const ASYMMETRIC = ["RS256", "ES256", "EdDSA"] as const;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
-const Claims = z.object({ sub: z.string().check(z.minLength(1), z.maxLength(1024)) });
+const Claims = lazy(() => z.object({ sub: z.string().check(z.minLength(1), z.maxLength(1024)) }));
 
 function invalidToken(reason: string): AppError {
   return new AppError("invalid_token", "The access token is invalid or expired.", {
@@ -51,7 +52,7 @@ export async function authenticate(authorization: string | undefined, auth: Auth
     throw invalidToken("malformed_header");
   }
   const payload = await verify(token, alg, auth);
-  const claims = Claims.safeParse(payload);
+  const claims = Claims().safeParse(payload);
   if (!claims.success) throw invalidToken("claims");
   return { sub: claims.data.sub, anonymous: false };
 }

@@ -5,22 +5,25 @@
  * refreshed in the background once 80% of its servable window has gone.
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 
-export const CacheEntry = z.object({
-  v: z.literal(1),
-  iceServers: z
-    .array(
-      z.object({
-        urls: z.array(z.string()).check(z.minLength(1)),
-        username: z.optional(z.string()),
-        credential: z.optional(z.string()),
-      }),
-    )
-    .check(z.minLength(1)),
-  fetchedAt: z.int().check(z.nonnegative()),
-  expiresAt: z.int().check(z.positive()),
-});
-export type CacheEntry = z.infer<typeof CacheEntry>;
+export const CacheEntry = lazy(() =>
+  z.object({
+    v: z.literal(1),
+    iceServers: z
+      .array(
+        z.object({
+          urls: z.array(z.string()).check(z.minLength(1)),
+          username: z.optional(z.string()),
+          credential: z.optional(z.string()),
+        }),
+      )
+      .check(z.minLength(1)),
+    fetchedAt: z.int().check(z.nonnegative()),
+    expiresAt: z.int().check(z.positive()),
+  }),
+);
+export type CacheEntry = z.infer<ReturnType<typeof CacheEntry>>;
 
 const REFRESH_AT = 0.8;
 

@@ -28,7 +28,7 @@ export async function kvRead(kv: KVNamespace | undefined, key: string): Promise<
   } catch {
     return { entry: undefined, problem: "kv_invalid" };
   }
-  const parsed = CacheEntry.safeParse(value);
+  const parsed = CacheEntry().safeParse(value);
   return parsed.success ? { entry: parsed.data } : { entry: undefined, problem: "kv_invalid" };
 }
 

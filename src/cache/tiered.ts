@@ -6,6 +6,7 @@
  * and both are reported.
  */
 import type { IceServer } from "../credentials/issue";
+import { remember } from "../crypto";
 import { AppError } from "../errors";
 import { providerError } from "../providers/http";
 import type { ProviderName } from "../providers/provider";
@@ -59,12 +60,25 @@ function fetchOnce(key: string, load: Load, options: TierOptions): Promise<Cache
   return singleFlight(key, () => fetchAndStore(key, load, options), stalled, options.waitMs);
 }
 
+/**
+ * After a failed background refresh, the next one for that key waits this long: a provider that is down
+ * is asked (and its failure logged) a few times a minute while the cached entry lasts, not once per request.
+ */
+export const REFRESH_RETRY_MS = 10_000;
+const MAX_RETRY_KEYS = 1024;
+const refreshRetryAt = new Map<string, number>();
+
 function refreshIfDue(key: string, entry: CacheEntry, load: Load, options: TierOptions): void {
   const { now, minRemainingSeconds, waitMs } = options;
   if (!isRefreshDue(entry, now, minRemainingSeconds) || isInFlight(key, now, waitMs)) return;
+  if ((refreshRetryAt.get(key) ?? 0) > now) return;
   options.waitUntil(
-    fetchOnce(key, load, options).catch((error: unknown) =>
-      options.report("refresh_failed", error instanceof AppError && error.reason ? error.reason : "error"),
+    fetchOnce(key, load, options).then(
+      () => void refreshRetryAt.delete(key),
+      (error: unknown) => {
+        remember(refreshRetryAt, key, Date.now() + REFRESH_RETRY_MS, MAX_RETRY_KEYS);
+        options.report("refresh_failed", error instanceof AppError && error.reason ? error.reason : "error");
+      },
     ),
   );
 }
@@ -91,4 +105,5 @@ export function resetCacheTiers(): void {
   clearMemory();
   clearInFlight();
   clearKvWriteLog();
+  refreshRetryAt.clear();
 }

@@ -3,7 +3,7 @@
  * username = `<expiry unix seconds><separator><user id>`,
  * credential = base64(HMAC-SHA1(secret, username)). Pure apart from WebCrypto.
  */
-import { hmac, toBase64 } from "../crypto";
+import { hmac, remember, toBase64 } from "../crypto";
 
 export interface TurnCredential {
   username: string;
@@ -18,8 +18,21 @@ export interface MintOptions {
   separator: string;
 }
 
+/**
+ * Credentials minted in this isolate recently. The username holds the expiry second, so a caller that
+ * asks again within the same second gets the same credential without a second HMAC; the cache is keyed
+ * by the secret's value too, so a rotated secret never answers from it.
+ */
+const MAX_REMEMBERED = 1024;
+const minted = new Map<string, string>();
+
 export async function mintTurnCredential(options: MintOptions): Promise<TurnCredential> {
   const username = `${options.expiresAt}${options.separator}${options.userId}`;
-  const credential = toBase64(await hmac(options.secret, "SHA-1", username));
+  const id = `${options.secret}\u0000${username}`;
+  let credential = minted.get(id);
+  if (credential === undefined) {
+    credential = toBase64(await hmac(options.secret, "SHA-1", username));
+    remember(minted, id, credential, MAX_REMEMBERED);
+  }
   return { username, credential };
 }

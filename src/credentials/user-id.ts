@@ -3,9 +3,13 @@
  * no control or exotic characters, bounded length), or, with TURN_USER_ID=hash, replaced by
  * a short keyed hash so that TURN logs hold no identities.
  */
-import { hmac, toHex } from "../crypto";
+import { hmac, remember, toHex } from "../crypto";
 
 export const MAX_USER_ID_LENGTH = 64;
+
+/** Hashes of recent callers: a caller asks again and again within a lifetime, and the hash never changes. */
+const MAX_REMEMBERED = 1024;
+const remembered = new Map<string, string>();
 
 /** Keeps letters, digits and `._@+-`; everything else, the separator included, becomes `_`. */
 export function safeUserId(sub: string, separator: string): string {
@@ -22,5 +26,11 @@ export function safeUserId(sub: string, separator: string): string {
  * without it. Also what the request log records in place of any user id.
  */
 export async function hashedUserId(sub: string, key: string): Promise<string> {
-  return toHex(await hmac(key, "SHA-256", `icegate/user-id/v1\u0000${sub}`)).slice(0, 16);
+  // Keyed by the key's value too, so a new key never answers with a hash made under the old one.
+  const id = `${key}\u0000${sub}`;
+  const known = remembered.get(id);
+  if (known !== undefined) return known;
+  const hash = toHex(await hmac(key, "SHA-256", `icegate/user-id/v1\u0000${sub}`)).slice(0, 16);
+  remember(remembered, id, hash, MAX_REMEMBERED);
+  return hash;
 }

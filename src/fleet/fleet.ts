@@ -4,6 +4,7 @@
  * fleet read from a var or from KV on every request costs a map lookup.
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import { parseIceUrl } from "./turn-url";
 
 /** At most this many nodes: KV reads all their health records in one bulk get (100 keys). */
@@ -23,44 +24,49 @@ const turnUrl = (scheme: "turn" | "turns", transport: "udp" | "tcp" | "tls", exa
     ),
   );
 
-export const FleetNode = z.strictObject({
-  /** Also part of KV keys and of the X-Icegate-Steering header: short, lowercase, no spaces. */
-  id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and -")),
-  region: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
-  latitude: z.number().check(z.gte(-90), z.lte(90)),
-  longitude: z.number().check(z.gte(-180), z.lte(180)),
-  /** ISO 3166-1 alpha-2, as request.cf.country: matching when a request has no coordinates. */
-  country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/))),
-  /** Cloudflare's continent code, as request.cf.continent. */
-  continent: z.optional(z.enum(["AF", "AN", "AS", "EU", "NA", "OC", "SA"])),
-  urls: z
-    .strictObject({
-      udp: turnUrl("turn", "udp", "turn:host:3478?transport=udp"),
-      tcp: turnUrl("turn", "tcp", "turn:host:3478?transport=tcp"),
-      tls: turnUrl("turns", "tls", "turns:host:5349?transport=tcp"),
-    })
-    .check(z.refine((urls) => urls.udp ?? urls.tcp ?? urls.tls, "at least one of udp, tcp, tls")),
-  /** Preference among equally near nodes: higher first. */
-  weight: z._default(z.number().check(z.positive()), 1),
-});
-export type FleetNode = z.infer<typeof FleetNode>;
+export const FleetNode = lazy(() =>
+  z.strictObject({
+    /** Also part of KV keys and of the X-Icegate-Steering header: short, lowercase, no spaces. */
+    id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and -")),
+    region: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+    latitude: z.number().check(z.gte(-90), z.lte(90)),
+    longitude: z.number().check(z.gte(-180), z.lte(180)),
+    /** ISO 3166-1 alpha-2, as request.cf.country: matching when a request has no coordinates. */
+    country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/))),
+    /** Cloudflare's continent code, as request.cf.continent. */
+    continent: z.optional(z.enum(["AF", "AN", "AS", "EU", "NA", "OC", "SA"])),
+    urls: z
+      .strictObject({
+        udp: turnUrl("turn", "udp", "turn:host:3478?transport=udp"),
+        tcp: turnUrl("turn", "tcp", "turn:host:3478?transport=tcp"),
+        tls: turnUrl("turns", "tls", "turns:host:5349?transport=tcp"),
+      })
+      .check(z.refine((urls) => urls.udp ?? urls.tcp ?? urls.tls, "at least one of udp, tcp, tls")),
+    /** Preference among equally near nodes: higher first. */
+    weight: z._default(z.number().check(z.positive()), 1),
+  }),
+);
+export type FleetNode = z.infer<ReturnType<typeof FleetNode>>;
 
-export const Fleet = z
-  .object({
-    $comment: z.optional(z.string()),
-    version: z.literal(1),
-    nodes: z.array(FleetNode).check(z.minLength(1), z.maxLength(MAX_NODES)),
-  })
-  .check(
-    z.superRefine((fleet, ctx) => {
-      const seen = new Set<string>();
-      fleet.nodes.forEach((node, index) => {
-        if (seen.has(node.id)) ctx.addIssue({ code: "custom", path: ["nodes", index, "id"], message: "duplicate id" });
-        seen.add(node.id);
-      });
-    }),
-  );
-export type Fleet = z.infer<typeof Fleet>;
+export const Fleet = lazy(() =>
+  z
+    .object({
+      $comment: z.optional(z.string()),
+      version: z.literal(1),
+      nodes: z.array(FleetNode()).check(z.minLength(1), z.maxLength(MAX_NODES)),
+    })
+    .check(
+      z.superRefine((fleet, ctx) => {
+        const seen = new Set<string>();
+        fleet.nodes.forEach((node, index) => {
+          if (seen.has(node.id))
+            ctx.addIssue({ code: "custom", path: ["nodes", index, "id"], message: "duplicate id" });
+          seen.add(node.id);
+        });
+      }),
+    ),
+);
+export type Fleet = z.infer<ReturnType<typeof Fleet>>;
 
 /** A fleet that does not parse. `problem` names where (`nodes.1.urls.tcp: must look like …`), never a value. */
 export class FleetFormatError extends Error {
@@ -94,7 +100,7 @@ function parseUncached(raw: string): Fleet | FleetFormatError {
   } catch {
     return new FleetFormatError("not JSON");
   }
-  const result = Fleet.safeParse(json);
+  const result = Fleet().safeParse(json);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   return new FleetFormatError(`${issue?.path.join(".") || "fleet"}: ${issue?.message ?? "invalid"}`);

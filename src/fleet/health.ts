@@ -11,17 +11,20 @@
  * and in memory for tests.
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 
 export const HEALTH_READ_CACHE_MS = 30_000;
 const BULK_GET_MAX = 100;
 
-export const NodeHealth = z.object({
-  healthy: z.boolean(),
-  checkedAt: z.int().check(z.nonnegative()),
-  rttMs: z.nullable(z.number().check(z.nonnegative())),
-  error: z.optional(z.string().check(z.maxLength(64))),
-});
-export type NodeHealth = z.infer<typeof NodeHealth>;
+export const NodeHealth = lazy(() =>
+  z.object({
+    healthy: z.boolean(),
+    checkedAt: z.int().check(z.nonnegative()),
+    rttMs: z.nullable(z.number().check(z.nonnegative())),
+    error: z.optional(z.string().check(z.maxLength(64))),
+  }),
+);
+export type NodeHealth = z.infer<ReturnType<typeof NodeHealth>>;
 
 export type HealthStatus = "healthy" | "unhealthy" | "unknown";
 
@@ -102,7 +105,7 @@ async function bulkRead(kv: KVNamespace, ids: string[]): Promise<Map<string, str
 function parseRecord(text: string | null | undefined): NodeHealth | undefined {
   if (!text) return undefined;
   try {
-    const result = NodeHealth.safeParse(JSON.parse(text));
+    const result = NodeHealth().safeParse(JSON.parse(text));
     return result.success ? result.data : undefined;
   } catch {
     return undefined;

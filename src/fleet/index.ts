@@ -5,6 +5,7 @@
  * monitor.ts (the probe), turn-url.ts (URI parsing).
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import { type HealthStatus, type HealthStore, healthStatus, kvHealthStore } from "./health";
 import { loadFleet } from "./load";
 import { fleetSettings } from "./settings";
@@ -17,16 +18,18 @@ export { fleetSettings } from "./settings";
 export { chooseNodes, type RequestPlace, type Steering, type SteeredNode } from "./steer";
 
 /** The parts of request.cf steering reads; anything else, or a field of the wrong type, is ignored. */
-const RequestCf = z.object({
-  latitude: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
-  longitude: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
-  country: z.catch(z.optional(z.string()), undefined),
-  continent: z.catch(z.optional(z.string()), undefined),
-});
+const RequestCf = lazy(() =>
+  z.object({
+    latitude: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
+    longitude: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
+    country: z.catch(z.optional(z.string()), undefined),
+    continent: z.catch(z.optional(z.string()), undefined),
+  }),
+);
 
 /** request.cf as steering sees it: `c.req.raw.cf` is typed loosely (and absent in some local runs). */
 export function requestPlace(cf: unknown): RequestPlace | undefined {
-  const result = RequestCf.safeParse(cf);
+  const result = RequestCf().safeParse(cf);
   return result.success ? result.data : undefined;
 }
 

@@ -10,17 +10,20 @@
  * | TURN_HEALTH_INTERVAL_SECONDS | 60         | the cron's period; health older than 3 periods is unknown |
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import { notConfigured } from "../errors";
 
 /** An optional string var; blank counts as unset. */
-const unsetIfBlank = z.pipe(
-  z.optional(z.string()),
-  z.transform((value) => (value?.trim() ? value.trim() : undefined)),
+const unsetIfBlank = lazy(() =>
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value) => (value?.trim() ? value.trim() : undefined)),
+  ),
 );
 
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z.pipe(
-    unsetIfBlank,
+    unsetIfBlank(),
     z._default(
       z.pipe(
         z.pipe(z.string().check(z.regex(/^\d{1,5}$/)), z.transform(Number)),
@@ -30,12 +33,14 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
     ),
   );
 
-const FleetVars = z.object({
-  TURN_FLEET: unsetIfBlank,
-  TURN_FLEET_KV_KEY: z.pipe(unsetIfBlank, z._default(z.string().check(z.maxLength(512)), "fleet:v1")),
-  MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
-  TURN_HEALTH_INTERVAL_SECONDS: wholeNumber(60, 60, 86400),
-});
+const FleetVars = lazy(() =>
+  z.object({
+    TURN_FLEET: unsetIfBlank(),
+    TURN_FLEET_KV_KEY: z.pipe(unsetIfBlank(), z._default(z.string().check(z.maxLength(512)), "fleet:v1")),
+    MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
+    TURN_HEALTH_INTERVAL_SECONDS: wholeNumber(60, 60, 86400),
+  }),
+);
 
 export interface FleetSettings {
   fleetJson: string | undefined;
@@ -52,7 +57,7 @@ const settings = new WeakMap<object, FleetSettings>();
 export function fleetSettings(env: Cloudflare.Env): FleetSettings {
   const cached = settings.get(env);
   if (cached) return cached;
-  const result = FleetVars.safeParse(env);
+  const result = FleetVars().safeParse(env);
   if (!result.success) throw notConfigured(String(result.error.issues[0]?.path[0] ?? "TURN_FLEET"));
   const vars = result.data;
   const value: FleetSettings = {

@@ -105,7 +105,7 @@ export function buildOpenApiDocument(): JsonSchema {
           operationId: "getTurnCredentials",
           summary: "ICE servers with short-lived TURN credentials for the caller",
           security: [{ bearer: [] }, {}],
-          parameters: queryParameters(CredentialsQuery),
+          parameters: queryParameters(CredentialsQuery()),
           responses: { "200": json("CredentialsResponse", "Credentials; never cached (no-store)."), ...errors },
         },
       },
@@ -113,16 +113,16 @@ export function buildOpenApiDocument(): JsonSchema {
         get: {
           operationId: "getTurnRestCredentials",
           summary: "draft-uberti-behave-turn-rest-00 credentials for media servers",
-          parameters: queryParameters(RestQuery),
+          parameters: queryParameters(RestQuery()),
           responses: { "200": json("RestResponse", "Credentials in the draft's shape."), ...errors },
         },
         post: {
           operationId: "postTurnRestCredentials",
           summary: "The same, as Janus asks: parameters in the query or a form body",
-          parameters: queryParameters(RestQuery).map((parameter) => ({ ...parameter, required: false })),
+          parameters: queryParameters(RestQuery()).map((parameter) => ({ ...parameter, required: false })),
           requestBody: {
             required: false,
-            content: { "application/x-www-form-urlencoded": { schema: schema(partial(RestQuery)) } },
+            content: { "application/x-www-form-urlencoded": { schema: schema(partial(RestQuery())) } },
           },
           responses: {
             "200": json("RestResponse", "Credentials in the draft's shape."),

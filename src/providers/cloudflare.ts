@@ -5,6 +5,7 @@
  * credentials expire at request time + the ttl asked for, at most 48 h.
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import { fetchJson, parseReply } from "./http";
 import { normalizeIceServers, RtcIceServer } from "./ice";
 import type { Provider } from "./provider";
@@ -12,9 +13,11 @@ import type { CloudflareSettings } from "./settings";
 
 export const CLOUDFLARE_MAX_TTL_SECONDS = 48 * 3600;
 
-export const CloudflareIceServersReply = z.object({
-  iceServers: z.union([z.array(RtcIceServer).check(z.maxLength(32)), RtcIceServer]),
-});
+export const CloudflareIceServersReply = lazy(() =>
+  z.object({
+    iceServers: z.union([z.array(RtcIceServer()).check(z.maxLength(32)), RtcIceServer()]),
+  }),
+);
 
 export function cloudflareProvider(settings: CloudflareSettings): Provider {
   const url = `${settings.apiUrl}/turn/keys/${encodeURIComponent(settings.keyId)}/credentials/generate-ice-servers`;
@@ -37,7 +40,7 @@ export function cloudflareProvider(settings: CloudflareSettings): Provider {
         },
         signal,
       });
-      const { iceServers } = parseReply("cloudflare", CloudflareIceServersReply, body);
+      const { iceServers } = parseReply("cloudflare", CloudflareIceServersReply(), body);
       const entries = Array.isArray(iceServers) ? iceServers : [iceServers];
       return { iceServers: normalizeIceServers("cloudflare", entries), expiresAt: now + ttl * 1000 };
     },

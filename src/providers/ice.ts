@@ -5,6 +5,7 @@
  * `combineIceServers` merges lists: one entry per server and credential, no URL twice, at most `max` entries.
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import type { IceServer } from "../credentials/issue";
 import { providerError } from "./http";
 import type { ProviderName } from "./provider";
@@ -14,13 +15,15 @@ const TURN_URL = /^turns?:/i;
 /** `scheme:host:53`, `scheme:[v6]:53`, optionally followed by `?transport=…`. */
 const PORT_53 = /^[a-z]+:(?:\[[^\]]*\]|[^:?/]*):53(?:[?/]|$)/i;
 
-export const RtcIceServer = z.object({
-  urls: z.optional(z.union([z.string(), z.array(z.string()).check(z.maxLength(32))])),
-  url: z.optional(z.string()),
-  username: z.optional(z.string().check(z.maxLength(512))),
-  credential: z.optional(z.string().check(z.maxLength(512))),
-});
-export type RtcIceServer = z.infer<typeof RtcIceServer>;
+export const RtcIceServer = lazy(() =>
+  z.object({
+    urls: z.optional(z.union([z.string(), z.array(z.string()).check(z.maxLength(32))])),
+    url: z.optional(z.string()),
+    username: z.optional(z.string().check(z.maxLength(512))),
+    credential: z.optional(z.string().check(z.maxLength(512))),
+  }),
+);
+export type RtcIceServer = z.infer<ReturnType<typeof RtcIceServer>>;
 
 /** The provider's entries in icegate's shape, or a provider failure `empty` when no usable TURN URL remains. */
 export function normalizeIceServers(provider: ProviderName, entries: readonly RtcIceServer[]): IceServer[] {

@@ -6,18 +6,21 @@
  * (`{"error":"Invalid API Key"}`) is the reason `invalid_key`.
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import { fetchJson, parseReply } from "./http";
 import { normalizeIceServers, RtcIceServer } from "./ice";
 import type { Provider } from "./provider";
 import type { MeteredSettings } from "./settings";
 
-export const MeteredIceServers = z.array(RtcIceServer).check(z.maxLength(32));
+export const MeteredIceServers = lazy(() => z.array(RtcIceServer()).check(z.maxLength(32)));
 
 /** The parts of the created credential icegate uses (it also carries username, password and label). */
-export const MeteredCredential = z.object({
-  expiryInSeconds: z.int().check(z.positive()),
-  apiKey: z.string().check(z.minLength(1)),
-});
+export const MeteredCredential = lazy(() =>
+  z.object({
+    expiryInSeconds: z.int().check(z.positive()),
+    apiKey: z.string().check(z.minLength(1)),
+  }),
+);
 
 const LABEL = "icegate";
 const statusReason = (status: number) => (status === 401 ? "invalid_key" : undefined);
@@ -32,7 +35,7 @@ export function meteredProvider(settings: MeteredSettings): Provider {
     url.searchParams.set("apiKey", apiKey);
     if (region) url.searchParams.set("region", region);
     const body = await fetchJson({ provider: "metered", url: url.href, init: {}, signal, statusReason });
-    return normalizeIceServers("metered", parseReply("metered", MeteredIceServers, body));
+    return normalizeIceServers("metered", parseReply("metered", MeteredIceServers(), body));
   }
 
   async function createCredential(secret: string, ttlSeconds: number, signal: AbortSignal) {
@@ -44,7 +47,7 @@ export function meteredProvider(settings: MeteredSettings): Provider {
       body: JSON.stringify({ expiryInSeconds: ttlSeconds, label: LABEL }),
     };
     const body = await fetchJson({ provider: "metered", url: url.href, init, signal, statusReason });
-    return parseReply("metered", MeteredCredential, body);
+    return parseReply("metered", MeteredCredential(), body);
   }
 
   return {

@@ -26,67 +26,70 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
     fallback,
   );
 
-/** https, or http on loopback (local fakes, an egress proxy on the same host); no trailing slash. */
-const apiUrl = z.pipe(
-  z.url().check(
-    z.refine((value) => {
-      const url = new URL(value);
-      return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-    }, "must be an https URL"),
-  ),
-  z.transform((value) => value.replace(/\/+$/, "")),
-);
-
 const HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 
-/** TURN URIs, or a bare host as public ExpressTURN examples give it: turn:HOST:3478 over UDP and TCP. */
-const expressTurnUrls = z.pipe(
-  z.pipe(
-    z.string(),
-    z.transform((value) =>
-      list(value).flatMap((item) =>
-        HOST.test(item) ? [`turn:${item}:3478`, `turn:${item}:3478?transport=tcp`] : [item],
-      ),
+/** The providers' vars, as a zod shape for config.ts's schema (built on first use: see lazy.ts). */
+export function providerVarsShape() {
+  /** https, or http on loopback (local fakes, an egress proxy on the same host); no trailing slash. */
+  const apiUrl = z.pipe(
+    z.url().check(
+      z.refine((value) => {
+        const url = new URL(value);
+        return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+      }, "must be an https URL"),
     ),
-  ),
-  z.array(z.string().check(z.regex(/^turns?:[^\s,"']+$/))).check(z.minLength(1), z.maxLength(16)),
-);
+    z.transform((value) => value.replace(/\/+$/, "")),
+  );
 
-export const PROVIDER_VARS = {
-  TURN_PROVIDERS: z._default(
+  /** TURN URIs, or a bare host as public ExpressTURN examples give it: turn:HOST:3478 over UDP and TCP. */
+  const expressTurnUrls = z.pipe(
     z.pipe(
-      z.pipe(z.string(), z.transform(list)),
-      z.array(z.enum(PROVIDER_NAMES)).check(
-        z.minLength(1),
-        z.refine((names) => new Set(names).size === names.length, "lists a provider twice"),
+      z.string(),
+      z.transform((value) =>
+        list(value).flatMap((item) =>
+          HOST.test(item) ? [`turn:${item}:3478`, `turn:${item}:3478?transport=tcp`] : [item],
+        ),
       ),
     ),
-    ["coturn"],
-  ),
-  TURN_PROVIDER_MODE: z._default(z.enum(["failover", "merge"]), "failover"),
-  MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
-  PROVIDER_TIMEOUT_MS: wholeNumber(3000, 100, 30_000),
-  CACHE_SCOPE: z._default(z.enum(["global", "user"]), "global"),
-  CACHE_MIN_REMAINING_SECONDS: wholeNumber(300, 30, 86_400),
-  CLOUDFLARE_TURN_API_URL: z._default(apiUrl, "https://rtc.live.cloudflare.com/v1"),
-  CLOUDFLARE_TURN_KEY_ID: matching(/^[A-Za-z0-9_-]{1,128}$/),
-  CLOUDFLARE_TURN_API_TOKEN: secret(16),
-  METERED_API_URL: z.optional(apiUrl),
-  METERED_DOMAIN: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.regex(HOST))),
-  METERED_API_KEY: secret(16),
-  METERED_SECRET_KEY: secret(16),
-  METERED_REGION: matching(/^[A-Za-z0-9_-]{1,32}$/),
-  METERED_CACHE_SECONDS: wholeNumber(3600, 60, 172_800),
-  TWILIO_API_URL: z._default(apiUrl, "https://api.twilio.com"),
-  TWILIO_ACCOUNT_SID: matching(/^AC[0-9a-fA-F]{32}$/),
-  TWILIO_AUTH_TOKEN: secret(16),
-  TWILIO_API_KEY_SID: matching(/^SK[0-9a-fA-F]{32}$/),
-  TWILIO_API_KEY_SECRET: secret(16),
-  EXPRESSTURN_SECRET_KEY: secret(8),
-  EXPRESSTURN_SERVER_URL: z.optional(expressTurnUrls),
-};
+    z.array(z.string().check(z.regex(/^turns?:[^\s,"']+$/))).check(z.minLength(1), z.maxLength(16)),
+  );
 
-type ProviderVars = z.output<z.ZodMiniObject<typeof PROVIDER_VARS>>;
+  return {
+    TURN_PROVIDERS: z._default(
+      z.pipe(
+        z.pipe(z.string(), z.transform(list)),
+        z.array(z.enum(PROVIDER_NAMES)).check(
+          z.minLength(1),
+          z.refine((names) => new Set(names).size === names.length, "lists a provider twice"),
+        ),
+      ),
+      ["coturn"],
+    ),
+    TURN_PROVIDER_MODE: z._default(z.enum(["failover", "merge"]), "failover"),
+    MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
+    PROVIDER_TIMEOUT_MS: wholeNumber(3000, 100, 30_000),
+    CACHE_SCOPE: z._default(z.enum(["global", "user"]), "global"),
+    CACHE_MIN_REMAINING_SECONDS: wholeNumber(300, 30, 86_400),
+    CLOUDFLARE_TURN_API_URL: z._default(apiUrl, "https://rtc.live.cloudflare.com/v1"),
+    CLOUDFLARE_TURN_KEY_ID: matching(/^[A-Za-z0-9_-]{1,128}$/),
+    CLOUDFLARE_TURN_API_TOKEN: secret(16),
+    METERED_API_URL: z.optional(apiUrl),
+    METERED_DOMAIN: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.regex(HOST))),
+    METERED_API_KEY: secret(16),
+    METERED_SECRET_KEY: secret(16),
+    METERED_REGION: matching(/^[A-Za-z0-9_-]{1,32}$/),
+    METERED_CACHE_SECONDS: wholeNumber(3600, 60, 172_800),
+    TWILIO_API_URL: z._default(apiUrl, "https://api.twilio.com"),
+    TWILIO_ACCOUNT_SID: matching(/^AC[0-9a-fA-F]{32}$/),
+    TWILIO_AUTH_TOKEN: secret(16),
+    TWILIO_API_KEY_SID: matching(/^SK[0-9a-fA-F]{32}$/),
+    TWILIO_API_KEY_SECRET: secret(16),
+    EXPRESSTURN_SECRET_KEY: secret(8),
+    EXPRESSTURN_SERVER_URL: z.optional(expressTurnUrls),
+  };
+}
+
+type ProviderVars = z.output<z.ZodMiniObject<ReturnType<typeof providerVarsShape>>>;
 
 export interface CloudflareSettings {
   apiUrl: string;

@@ -4,6 +4,7 @@
  * (entries may carry the legacy `url`) and a `ttl` that is a string. At most 24 h.
  */
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import { fetchJson, parseReply } from "./http";
 import { normalizeIceServers, RtcIceServer } from "./ice";
 import type { Provider } from "./provider";
@@ -12,13 +13,15 @@ import type { TwilioSettings } from "./settings";
 export const TWILIO_MAX_TTL_SECONDS = 24 * 3600;
 
 /** Twilio sends the ttl as a string of digits. */
-const Seconds = z.pipe(z.string().check(z.regex(/^\d{1,9}$/)), z.transform(Number));
+const Seconds = lazy(() => z.pipe(z.string().check(z.regex(/^\d{1,9}$/)), z.transform(Number)));
 
 /** The parts of the reply icegate uses (it also carries account_sid, date_created, username, password). */
-export const TwilioToken = z.object({
-  ice_servers: z.array(RtcIceServer).check(z.maxLength(32)),
-  ttl: Seconds,
-});
+export const TwilioToken = lazy(() =>
+  z.object({
+    ice_servers: z.array(RtcIceServer()).check(z.maxLength(32)),
+    ttl: Seconds(),
+  }),
+);
 
 export function twilioProvider(settings: TwilioSettings): Provider {
   const url = `${settings.apiUrl}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}/Tokens.json`;
@@ -44,7 +47,7 @@ export function twilioProvider(settings: TwilioSettings): Provider {
         },
         signal,
       });
-      const token = parseReply("twilio", TwilioToken, body);
+      const token = parseReply("twilio", TwilioToken(), body);
       const seconds = Math.min(ttl, token.ttl);
       return { iceServers: normalizeIceServers("twilio", token.ice_servers), expiresAt: now + seconds * 1000 };
     },

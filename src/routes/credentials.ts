@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import type { AppEnv } from "../app-env";
 import { authorize } from "../auth/authorize";
 import { loadConfig, MIN_TTL_SECONDS } from "../config";
@@ -15,18 +16,20 @@ import { parseParams } from "../http/query";
 import { resolveCredentials } from "../providers/resolve";
 import { type SteeredUrls, steerIceUrls } from "../fleet";
 
-export const CredentialsQuery = z.strictObject({
-  ttl: z.optional(
-    z.pipe(
-      z.pipe(z.string().check(z.regex(/^\d{1,7}$/, "a whole number of seconds")), z.transform(Number)),
-      z.number().check(z.gte(MIN_TTL_SECONDS)),
+export const CredentialsQuery = lazy(() =>
+  z.strictObject({
+    ttl: z.optional(
+      z.pipe(
+        z.pipe(z.string().check(z.regex(/^\d{1,7}$/, "a whole number of seconds")), z.transform(Number)),
+        z.number().check(z.gte(MIN_TTL_SECONDS)),
+      ),
     ),
-  ),
-});
+  }),
+);
 
 export const credentials = new Hono<AppEnv>().get("/", async (c) => {
   const config = loadConfig(c.env);
-  const query = parseParams(c.req.queries(), CredentialsQuery);
+  const query = parseParams(c.req.queries(), CredentialsQuery());
   const principal = await authorize(c, config);
   const ttl = Math.min(query.ttl ?? config.turn.ttlSeconds, config.turn.ttlSeconds);
   let steering: SteeredUrls | undefined;

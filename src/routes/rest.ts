@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
+import { lazy } from "../lazy";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { fingerprint, timingSafeEqual } from "../crypto";
@@ -17,12 +18,14 @@ import { clientIpKey, enforceRateLimit, type RateLimitKey } from "../http/rate-l
 
 const MAX_FORM_BYTES = 4096;
 
-export const RestQuery = z.strictObject({
-  service: z.literal("turn"),
-  username: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  key: z.optional(z.string().check(z.maxLength(512))),
-  api: z.optional(z.string().check(z.maxLength(512))),
-});
+export const RestQuery = lazy(() =>
+  z.strictObject({
+    service: z.literal("turn"),
+    username: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    key: z.optional(z.string().check(z.maxLength(512))),
+    api: z.optional(z.string().check(z.maxLength(512))),
+  }),
+);
 
 async function requestParams(request: Request, query: Record<string, string[]>): Promise<Record<string, string[]>> {
   const type = request.headers.get("Content-Type") ?? "";
@@ -64,7 +67,7 @@ async function isKnownKey(candidate: string, keys: readonly string[]): Promise<b
 const handler = async (c: import("hono").Context<AppEnv>) => {
   const config = loadConfig(c.env);
   if (config.restApiKeys.length === 0) throw notConfigured("TURN_REST_API_KEYS");
-  const params = parseParams(await requestParams(c.req.raw, c.req.queries()), RestQuery);
+  const params = parseParams(await requestParams(c.req.raw, c.req.queries()), RestQuery());
   const key = params.key ?? params.api;
   const limited = (limitKey: RateLimitKey) => enforceRateLimit(c.env.RATE_LIMITER, config.rateLimit.enabled, limitKey);
   if (key === undefined || !(await isKnownKey(key, config.restApiKeys))) {

@@ -37,6 +37,7 @@ export class FakeProviders {
   readonly calls: RecordedCall[] = [];
   readonly unexpected: string[] = [];
   private readonly behaviours = new Map<FakeProvider, Behaviour>();
+  private readonly queued = new Map<FakeProvider, Behaviour[]>();
   private readonly handlers: Record<FakeProvider, FakeHandler>;
   private issued = 0;
   private gate: Promise<void> | undefined;
@@ -51,6 +52,14 @@ export class FakeProviders {
 
   set(provider: FakeProvider, behaviour: Behaviour): this {
     this.behaviours.set(provider, behaviour);
+    this.queued.delete(provider);
+    return this;
+  }
+
+  /** Answers the next calls to `provider` with `behaviours`, one call each, then keeps to the last one. */
+  sequence(provider: FakeProvider, behaviours: [Behaviour, ...Behaviour[]]): this {
+    this.set(provider, behaviours[behaviours.length - 1]!);
+    this.queued.set(provider, behaviours.slice(0, -1));
     return this;
   }
 
@@ -89,7 +98,7 @@ export class FakeProviders {
       body,
     });
     if (this.gate) await this.gate;
-    const behaviour = this.behaviours.get(provider) ?? "ok";
+    const behaviour = this.queued.get(provider)?.shift() ?? this.behaviours.get(provider) ?? "ok";
     if (behaviour === "hang")
       return new Promise((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason)));
     if (behaviour === "status_500") return new Response("<html>Internal Server Error</html>", { status: 500 });

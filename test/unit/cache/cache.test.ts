@@ -75,7 +75,7 @@ describe("the credential cache", () => {
     const { value, metadata } = await env.TURN_CACHE.getWithMetadata(keys[0]!, "text");
     expect(metadata).toBeNull();
     expect(value).not.toContain(PROVIDER_SECRETS.CLOUDFLARE_TURN_API_TOKEN);
-    const entry = CacheEntry.parse(JSON.parse(value!));
+    const entry = CacheEntry().parse(JSON.parse(value!));
     expect(entry.iceServers).toEqual(reply.body.iceServers);
     expect(entry.expiresAt).toBe(reply.body.expiresAt);
   });
@@ -153,7 +153,7 @@ describe("the credential cache", () => {
       const now = Date.now();
       await store(CLOUDFLARE, now - 3700_000, now - 1000, "expired");
       await ask(CLOUDFLARE);
-      const stored = CacheEntry.parse(JSON.parse((await env.TURN_CACHE.get(await keyOf(CLOUDFLARE), "text"))!));
+      const stored = CacheEntry().parse(JSON.parse((await env.TURN_CACHE.get(await keyOf(CLOUDFLARE), "text"))!));
       expect(stored.iceServers[1]!.username).toBe("cf-user-1");
     });
   });
@@ -164,7 +164,7 @@ describe("the credential cache", () => {
     const reply = await ask(CLOUDFLARE);
     expect(reply.body.iceServers[0]!.username).toBe("cached");
     expect(providers.fake.count("cloudflare")).toBe(1);
-    const stored = CacheEntry.parse(JSON.parse((await env.TURN_CACHE.get(await keyOf(CLOUDFLARE), "text"))!));
+    const stored = CacheEntry().parse(JSON.parse((await env.TURN_CACHE.get(await keyOf(CLOUDFLARE), "text"))!));
     expect(stored.iceServers[1]!.username).toBe("cf-user-1");
     const next = await ask(CLOUDFLARE);
     expect(next.body.iceServers[1]!.username).toBe("cf-user-1");

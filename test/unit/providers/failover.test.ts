@@ -3,6 +3,7 @@ import { configuredProviders } from "../../../src/providers/registry";
 import { credentialsKey } from "../../../src/cache/keys";
 import { loadConfig } from "../../../src/config";
 import { OPEN_MS } from "../../../src/providers/breaker";
+import { REFRESH_RETRY_MS } from "../../../src/cache/tiered";
 import { env } from "cloudflare:workers";
 import { providerEnv } from "../../support/fakes/env";
 import { useFakeProviders } from "../../support/fakes/fetch-spy";
@@ -25,7 +26,10 @@ async function storeEntry(changes: EnvChanges, entry: { fetchedAt: number; expir
 describe("failover between providers", () => {
   const providers = useFakeProviders();
   const logs = useLogs();
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
 
   it("answers with the first provider that answers, in TURN_PROVIDERS order", async () => {
     const reply = await ask(providerEnv("cloudflare,metered"));
@@ -113,6 +117,28 @@ describe("failover between providers", () => {
         reason: "provider:cloudflare:status_500",
       }),
     );
+  });
+
+  it("waits before refreshing again after a failed refresh: a provider that is down is not asked on every request", async () => {
+    providers.fake.set("cloudflare", "status_500");
+    const now = Date.now();
+    await storeEntry(providerEnv("cloudflare"), {
+      fetchedAt: now - 3240_000,
+      expiresAt: now + 360_000,
+      username: "old",
+    });
+    for (let i = 0; i < 20; i++) {
+      const reply = await ask(providerEnv("cloudflare"));
+      expect(reply.status).toBe(200);
+      expect(reply.body.iceServers[0]!.username).toBe("old");
+    }
+    expect(providers.fake.count("cloudflare")).toBe(1);
+    expect(logs.parsed().filter((line) => line.event === "refresh_failed")).toHaveLength(1);
+    // Once the wait is over, it tries again (and the provider, back up, answers).
+    providers.fake.set("cloudflare", "ok");
+    vi.spyOn(Date, "now").mockReturnValue(now + REFRESH_RETRY_MS + 1_000);
+    await ask(providerEnv("cloudflare"));
+    expect(providers.fake.count("cloudflare")).toBe(2);
   });
 
   it("never serves an expired entry, even when every provider fails", async () => {
