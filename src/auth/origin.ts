@@ -57,7 +57,10 @@ export function originPolicy(methods: string): MiddlewareHandler<AppEnv> {
         "Access-Control-Max-Age": String(PREFLIGHT_MAX_AGE_SECONDS),
       });
     }
+    // Before the handler, so they go into the reply it builds; after, onto one built without the context.
+    for (const [name, value] of Object.entries(cors)) c.header(name, value);
     await next();
+    if (c.res.headers.get("Access-Control-Allow-Origin") === origin) return;
     for (const [name, value] of Object.entries(cors)) c.header(name, value);
   };
 }

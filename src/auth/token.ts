@@ -8,7 +8,7 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose"
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
 import type { AuthConfig } from "../config";
-import { hmacKey } from "../crypto";
+import { hmacKey, remember } from "../crypto";
 import { AppError } from "../errors";
 import { jwksResolver } from "./jwks";
 
@@ -22,6 +22,18 @@ const MAX_TOKEN_LENGTH = 8192;
 const CLOCK_TOLERANCE_SECONDS = 30;
 const ASYMMETRIC = ["RS256", "ES256", "EdDSA"] as const;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+
+/**
+ * Tokens verified in this isolate recently, by their exact text (signature included), per auth settings
+ * (a new secret, issuer or JWKS URL is a new Config, so a new map): a client that presents the same token
+ * again (a retry, another peer connection, a reload) costs a lookup instead of a signature check. An entry
+ * lasts until the token's `exp` and at most VERIFIED_MAX_AGE_MS, so a key withdrawn from the JWKS stops
+ * being honoured as soon as it would through the key-set cache. Long tokens are not kept.
+ */
+const VERIFIED_MAX_AGE_MS = 60_000;
+const MAX_VERIFIED = 1024;
+const MAX_VERIFIED_TOKEN_LENGTH = 2048;
+const verified = new WeakMap<AuthConfig, Map<string, { sub: string; until: number }>>();
 
 const Claims = lazy(() => z.object({ sub: z.string().check(z.minLength(1), z.maxLength(1024)) }));
 
@@ -44,6 +56,9 @@ export async function authenticate(authorization: string | undefined, auth: Auth
   if (authorization.length > MAX_TOKEN_LENGTH) throw invalidToken("too_long");
   const token = BEARER.exec(authorization)?.[1];
   if (!token) throw invalidToken("malformed");
+  const now = Date.now();
+  const known = verified.get(auth)?.get(token);
+  if (known && known.until > now) return { sub: known.sub, anonymous: false };
 
   let alg: string | undefined;
   try {
@@ -54,6 +69,12 @@ export async function authenticate(authorization: string | undefined, auth: Auth
   const payload = await verify(token, alg, auth);
   const claims = Claims().safeParse(payload);
   if (!claims.success) throw invalidToken("claims");
+  if (token.length <= MAX_VERIFIED_TOKEN_LENGTH && typeof payload.exp === "number") {
+    let tokens = verified.get(auth);
+    if (!tokens) verified.set(auth, (tokens = new Map()));
+    const until = Math.min(payload.exp * 1000, now + VERIFIED_MAX_AGE_MS);
+    remember(tokens, token, { sub: claims.data.sub, until }, MAX_VERIFIED);
+  }
   return { sub: claims.data.sub, anonymous: false };
 }
 

@@ -30,9 +30,18 @@ export const CHECK_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/**
+ * Set before the handler runs, the headers go into the Response it builds (a route's own CSP, given with
+ * its reply, replaces the API's). A reply built outside the context (an error's, a raw Response) gets them
+ * afterwards: Hono copies a finished Response to change its headers, so that stays off the common path.
+ */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeaders(c, next) {
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("Content-Security-Policy", API_CSP);
     await next();
+    if (c.res.headers.has("X-Content-Type-Options")) return;
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "no-referrer");
     if (!c.res.headers.has("Content-Security-Policy")) c.header("Content-Security-Policy", API_CSP);

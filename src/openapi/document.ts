@@ -80,14 +80,23 @@ const json = (ref: string, description: string) => ({
   content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
 });
 const error = (description: string) => json("Error", description);
+const retryAfter = (description: string) => ({
+  ...error(description),
+  headers: {
+    "Retry-After": { description: "Seconds to wait before asking again.", schema: { type: "integer", minimum: 1 } },
+  },
+});
 
 const errors = {
   "400": error("A query parameter is invalid, unknown or repeated."),
   "401": error("No token, or an invalid or expired one."),
   "403": error("The request's Origin is not allowed."),
   "405": error("Another method than the ones in Allow."),
-  "429": error("Rate limited; Retry-After says when to come back."),
-  "503": error("Not configured (the message names the variable), or an upstream is unavailable."),
+  "429": retryAfter("Rate limited (`rate_limited`); Retry-After says when to come back."),
+  "503": retryAfter(
+    "`not_configured` (the message names the variable), or `upstream_unavailable`: every provider failed and no " +
+      "cached credentials were still valid (then with Retry-After).",
+  ),
 };
 
 export function buildOpenApiDocument(): JsonSchema {
@@ -136,6 +145,18 @@ export function buildOpenApiDocument(): JsonSchema {
           operationId: "getHealth",
           summary: "Status, version, providers and secret fingerprints",
           responses: { "200": json("HealthResponse", "Healthy."), "503": errors["503"] },
+        },
+      },
+      "/check": {
+        get: {
+          operationId: "getCheckPage",
+          summary: "Connectivity check page: asks for credentials and tests STUN and TURN from the browser",
+          responses: {
+            "200": {
+              description: "An HTML page with a strict Content-Security-Policy.",
+              content: { "text/html": { schema: { type: "string" } } },
+            },
+          },
         },
       },
     },

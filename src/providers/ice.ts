@@ -56,11 +56,13 @@ export function combineIceServers(lists: readonly (readonly IceServer[])[], max:
   const seen = new Set<string>();
   for (const server of lists.flat()) {
     for (const url of server.urls) {
-      // Credential-less (STUN) URLs share one entry; TURN ones group by server and credential.
-      const host = server.credential === undefined ? null : hostOf(url);
-      const id = JSON.stringify([host, server.username ?? null, server.credential ?? null]);
       if (seen.has(url)) continue;
       seen.add(url);
+      // Credential-less (STUN) URLs share one entry; TURN ones group by server and credential.
+      const id =
+        server.credential === undefined
+          ? "stun"
+          : `turn\u0000${hostOf(url)}\u0000${server.username ?? ""}\u0000${server.credential}`;
       let group = groups.get(id);
       if (!group) {
         group = { urls: [] };

@@ -100,15 +100,20 @@ async function fromProvider(provider: Provider, input: ResolveInput, reasons: st
   const call = (now: number) =>
     withBreaker(
       provider.name,
-      () =>
-        provider.issue({
+      () => {
+        let signal: AbortSignal | undefined;
+        return provider.issue({
           sub: input.sub,
           userHash: input.userHash,
           ttlSeconds: input.ttlSeconds,
           now,
-          signal: AbortSignal.timeout(timeoutMs),
+          // Made when a provider reads it (one that calls out): local minting starts no timer.
+          get signal() {
+            return (signal ??= AbortSignal.timeout(timeoutMs));
+          },
           steer: input.steer,
-        }),
+        });
+      },
       now,
     );
   if (!provider.cacheIdentity) return call(input.now);

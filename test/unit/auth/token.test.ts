@@ -1,7 +1,9 @@
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearJwksCache } from "../../../src/auth/jwks";
-import { bearer, call, signToken } from "../../support/worker-fetch";
+import { authenticate } from "../../../src/auth/token";
+import { loadConfig } from "../../../src/config";
+import { bearer, call, type EnvChanges, signToken, testEnv } from "../../support/worker-fetch";
 import { TEST_SECRETS } from "../../support/test-env";
 
 const PREVIOUS_SECRET = "sentinel-previous-jwt-secret-abcdefghijklmnopqrstuv";
@@ -106,6 +108,53 @@ describe("HS256 bearer tokens", () => {
   it("does not fall back to the previous secret for a token that is expired under the current one", async () => {
     const env = { AUTH_JWT_SECRET_PREVIOUS: PREVIOUS_SECRET };
     await expectInvalidToken(await get(await signToken({ expiresIn: Math.floor(Date.now() / 1000) - 120 }), env));
+  });
+});
+
+describe("tokens verified once per isolate", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+  const authOf = (changes: EnvChanges = {}) => loadConfig(testEnv(changes)).auth;
+  const invalid = { code: "invalid_token" };
+
+  it("checks a token's signature once: the same token again is a lookup", async () => {
+    const auth = authOf();
+    const token = await signToken({ sub: "repeat-user" });
+    const verify = vi.spyOn(crypto.subtle, "verify");
+    const sign = vi.spyOn(crypto.subtle, "sign");
+    for (let i = 0; i < 5; i++) {
+      expect(await authenticate(`Bearer ${token}`, auth)).toEqual({ sub: "repeat-user", anonymous: false });
+    }
+    expect(verify.mock.calls.length + sign.mock.calls.length).toBe(1);
+  });
+
+  it("never honours a remembered token once it has expired", async () => {
+    const auth = authOf();
+    const exp = Math.floor(Date.now() / 1000) + 5;
+    const token = await signToken({ expiresIn: exp });
+    expect((await authenticate(`Bearer ${token}`, auth)).sub).toBe("user-42");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime((exp + 31) * 1000);
+    await expect(authenticate(`Bearer ${token}`, auth)).rejects.toMatchObject(invalid);
+  });
+
+  it("keys on the whole token: a known payload with another signature is checked, and refused", async () => {
+    const auth = authOf();
+    const token = await signToken();
+    await authenticate(`Bearer ${token}`, auth);
+    const [header, payload] = token.split(".");
+    const forged = `${header}.${payload}.${base64url("not-the-signature-of-this-token!")}`;
+    await expect(authenticate(`Bearer ${forged}`, auth)).rejects.toMatchObject(invalid);
+  });
+
+  it("carries nothing over to other auth settings: a token of a rotated-out secret is refused", async () => {
+    const token = await signToken({ secret: PREVIOUS_SECRET });
+    expect((await authenticate(`Bearer ${token}`, authOf({ AUTH_JWT_SECRET_PREVIOUS: PREVIOUS_SECRET }))).sub).toBe(
+      "user-42",
+    );
+    await expect(authenticate(`Bearer ${token}`, authOf())).rejects.toMatchObject(invalid);
   });
 });
 
