@@ -41,13 +41,13 @@ export interface SteeredUrls {
 }
 
 /**
- * The TURN URLs for a request, steered by its request.cf (`c.req.raw.cf`), or undefined when no fleet is
- * configured (use TURN_URLS). Empty `urlGroups` means every node is unhealthy: fall back to the
+ * The TURN URLs for a request, steered by its request.cf (`cf()`, read only when a fleet is configured:
+ * workerd builds the object on first access), or undefined when no fleet is configured (use TURN_URLS). Empty `urlGroups` means every node is unhealthy: fall back to the
  * next provider. Throws AppError `not_configured` for a bad TURN_FLEET or MAX_ICE_SERVERS.
  */
 export async function steerIceUrls(
   env: Cloudflare.Env,
-  cf: unknown,
+  cf: () => unknown,
   healthStore?: HealthStore,
   now = Date.now(),
 ): Promise<SteeredUrls | undefined> {
@@ -60,6 +60,6 @@ export async function steerIceUrls(
   const statuses = new Map<string, HealthStatus>(
     ids.map((id) => [id, healthStatus(records.get(id), now, settings.staleAfterMs)]),
   );
-  const { nodes, explanation } = chooseNodes(fleet, requestPlace(cf), statuses, settings.maxIceServers);
+  const { nodes, explanation } = chooseNodes(fleet, requestPlace(cf()), statuses, settings.maxIceServers);
   return { urlGroups: nodes.map((node) => node.urls), explanation };
 }

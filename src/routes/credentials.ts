@@ -33,7 +33,7 @@ export const credentials = new Hono<AppEnv>().get("/", async (c) => {
   const principal = await authorize(c, config);
   const ttl = Math.min(query.ttl ?? config.turn.ttlSeconds, config.turn.ttlSeconds);
   let steering: SteeredUrls | undefined;
-  const steer = async () => (steering = await steerIceUrls(c.env, c.req.raw.cf));
+  const steer = async () => (steering = await steerIceUrls(c.env, () => c.req.raw.cf));
   const resolved = await resolveCredentials({
     config,
     sub: principal.sub,

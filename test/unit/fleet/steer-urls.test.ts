@@ -13,13 +13,13 @@ const FLEET = JSON.stringify(fleetOf(node("fra1", 50.11, 8.68), node("ams1", 52.
 describe("steerIceUrls", () => {
   it("is undefined when no fleet is configured", async () => {
     expect(
-      await steerIceUrls(testEnv({ TURN_FLEET_KV_KEY: "fleet:none" }), CF.frankfurt, memoryHealthStore(), T0),
+      await steerIceUrls(testEnv({ TURN_FLEET_KV_KEY: "fleet:none" }), () => CF.frankfurt, memoryHealthStore(), T0),
     ).toBeUndefined();
   });
 
   it("returns one URL group per node, nearest first, and the explanation", async () => {
     const health = memoryHealthStore({ fra1: { healthy: true, checkedAt: T0 - 1000, rttMs: 20 } });
-    const steered = await steerIceUrls(testEnv({ TURN_FLEET: FLEET }), CF.frankfurt, health, T0);
+    const steered = await steerIceUrls(testEnv({ TURN_FLEET: FLEET }), () => CF.frankfurt, health, T0);
     expect(steered).toEqual({
       urlGroups: [
         [
@@ -42,31 +42,31 @@ describe("steerIceUrls", () => {
     const fresh = memoryHealthStore({
       fra1: { healthy: false, checkedAt: T0 - 60_000, rttMs: null, error: "timeout" },
     });
-    expect((await steerIceUrls(vars, CF.frankfurt, fresh, T0))?.explanation).toBe(
+    expect((await steerIceUrls(vars, () => CF.frankfurt, fresh, T0))?.explanation).toBe(
       "nearest=ams1 (364 km, by coordinates, health unknown); skipped=fra1 (unhealthy)",
     );
     const stale = memoryHealthStore({ fra1: { healthy: false, checkedAt: T0 - 181_000, rttMs: null } });
-    expect((await steerIceUrls(vars, CF.frankfurt, stale, T0))?.urlGroups[0]![0]).toContain("fra1");
+    expect((await steerIceUrls(vars, () => CF.frankfurt, stale, T0))?.urlGroups[0]![0]).toContain("fra1");
   });
 
   it("returns no groups when every node is unhealthy (the caller falls back)", async () => {
     const down = { healthy: false, checkedAt: T0, rttMs: null };
     const health = memoryHealthStore({ fra1: down, ams1: down, iad1: down });
-    expect(await steerIceUrls(testEnv({ TURN_FLEET: FLEET }), CF.sydney, health, T0)).toEqual({
+    expect(await steerIceUrls(testEnv({ TURN_FLEET: FLEET }), () => CF.sydney, health, T0)).toEqual({
       urlGroups: [],
       explanation: "all nodes unhealthy",
     });
   });
 
   it("reads health from TURN_CACHE when no store is given", async () => {
-    expect(await steerIceUrls(testEnv({ TURN_FLEET: FLEET, MAX_ICE_SERVERS: "1" }), CF.virginia)).toMatchObject({
+    expect(await steerIceUrls(testEnv({ TURN_FLEET: FLEET, MAX_ICE_SERVERS: "1" }), () => CF.virginia)).toMatchObject({
       explanation: "nearest=iad1 (11 km, by coordinates, health unknown)",
     });
   });
 
   it("takes request.cf as the runtime gives it, and ignores what it cannot use", async () => {
     const request = new Request("https://icegate.example.test/", { cf: { cacheTtl: 5 } });
-    const steered = await steerIceUrls(testEnv({ TURN_FLEET: FLEET }), request.cf, memoryHealthStore(), T0);
+    const steered = await steerIceUrls(testEnv({ TURN_FLEET: FLEET }), () => request.cf, memoryHealthStore(), T0);
     expect(steered?.explanation).toMatch(/^nearest=\S+ \(no location, weight 1/);
     expect(requestPlace({ ...CF.sydney, colo: "SYD", asn: 13335 })).toEqual({
       latitude: "-33.86785",
