@@ -97,15 +97,20 @@ describe("failover between providers", () => {
     expect(logs.requests()[0]).toMatchObject({ provider: "metered", reason: "provider:cloudflare:status_500" });
   });
 
-  it("keeps serving a cached entry due for refresh while its provider is down, and logs the failed refresh", async () => {
-    providers.fake.set("cloudflare", "status_500");
+  /** A Cloudflare entry 90% through its lifetime, but with more than the margin (300 s) left. */
+  const storeDueForRefresh = async () => {
     const now = Date.now();
-    // 90% through its lifetime, but still more than the margin (300 s) left.
     await storeEntry(providerEnv("cloudflare"), {
       fetchedAt: now - 3240_000,
       expiresAt: now + 360_000,
       username: "old",
     });
+    return now;
+  };
+
+  it("keeps serving a cached entry due for refresh while its provider is down, and logs the failed refresh", async () => {
+    providers.fake.set("cloudflare", "status_500");
+    await storeDueForRefresh();
     const reply = await ask(providerEnv("cloudflare"));
     expect(reply.status).toBe(200);
     expect(reply.body.iceServers[0]!.username).toBe("old");
@@ -121,12 +126,7 @@ describe("failover between providers", () => {
 
   it("waits before refreshing again after a failed refresh: a provider that is down is not asked on every request", async () => {
     providers.fake.set("cloudflare", "status_500");
-    const now = Date.now();
-    await storeEntry(providerEnv("cloudflare"), {
-      fetchedAt: now - 3240_000,
-      expiresAt: now + 360_000,
-      username: "old",
-    });
+    const now = await storeDueForRefresh();
     for (let i = 0; i < 20; i++) {
       const reply = await ask(providerEnv("cloudflare"));
       expect(reply.status).toBe(200);
