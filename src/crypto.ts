@@ -6,6 +6,7 @@
  * value of a secret never reuses a key imported from the old one, and they hold resolved
  * values only, never promises that another request could be waiting on.
  */
+import { remember } from "./bounded";
 
 const encoder = new TextEncoder();
 const MAX_CACHED = 16;
@@ -23,7 +24,7 @@ export async function hmacKey(secret: string, hash: HmacHash): Promise<CryptoKey
     "sign",
     "verify",
   ]);
-  remember(hmacKeys, id, key);
+  remember(hmacKeys, id, key, MAX_CACHED);
   return key;
 }
 
@@ -67,15 +68,6 @@ export async function fingerprint(secret: string): Promise<string> {
   if (cached) return cached;
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`icegate-fingerprint/v1\u0000${secret}`));
   const value = `sha256:${toHex(digest).slice(0, 12)}`;
-  remember(fingerprints, secret, value);
+  remember(fingerprints, secret, value, MAX_CACHED);
   return value;
-}
-
-/** Adds `key` to a bounded cache, dropping its oldest entry when it holds `max` already. */
-export function remember<V>(map: Map<string, V>, key: string, value: V, max = MAX_CACHED): void {
-  if (map.size >= max) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
-  }
-  map.set(key, value);
 }

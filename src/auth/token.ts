@@ -8,7 +8,8 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose"
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
 import type { AuthConfig } from "../config";
-import { hmacKey, remember } from "../crypto";
+import { remember } from "../bounded";
+import { hmacKey } from "../crypto";
 import { AppError } from "../errors";
 import { jwksResolver } from "./jwks";
 

@@ -6,7 +6,7 @@
  * and both are reported.
  */
 import type { IceServer } from "../credentials/issue";
-import { remember } from "../crypto";
+import { remember } from "../bounded";
 import { AppError } from "../errors";
 import { providerError } from "../providers/http";
 import type { ProviderName } from "../providers/provider";

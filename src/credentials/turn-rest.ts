@@ -3,7 +3,8 @@
  * username = `<expiry unix seconds><separator><user id>`,
  * credential = base64(HMAC-SHA1(secret, username)). Pure apart from WebCrypto.
  */
-import { hmac, remember, toBase64 } from "../crypto";
+import { remember } from "../bounded";
+import { hmac, toBase64 } from "../crypto";
 
 export interface TurnCredential {
   username: string;

@@ -3,7 +3,8 @@
  * no control or exotic characters, bounded length), or, with TURN_USER_ID=hash, replaced by
  * a short keyed hash so that TURN logs hold no identities.
  */
-import { hmac, remember, toHex } from "../crypto";
+import { remember } from "../bounded";
+import { hmac, toHex } from "../crypto";
 
 export const MAX_USER_ID_LENGTH = 64;
 
