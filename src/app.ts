@@ -2,7 +2,7 @@
  * Builds the icegate app: middleware, routes, and the one error path. Every error, thrown
  * anywhere, leaves as `{"error":{"code","message"}}`; the detailed reason goes to the log line.
  */
-import { Hono } from "hono/tiny";
+import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { originPolicy } from "./auth/origin";
 import { AppError } from "./errors";

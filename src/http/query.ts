@@ -6,7 +6,12 @@
 import type * as z from "zod/mini";
 import { AppError } from "../errors";
 
+/** What each schema makes of no parameters at all (the common case), parsed once. */
+const noParams = new WeakMap<z.ZodMiniType, unknown>();
+
 export function parseParams<S extends z.ZodMiniType>(params: Record<string, string[]>, schema: S): z.infer<S> {
+  const none = Object.keys(params).length === 0;
+  if (none && noParams.has(schema)) return noParams.get(schema) as z.infer<S>;
   const single: Record<string, string> = {};
   for (const [name, values] of Object.entries(params)) {
     if (values.length !== 1)
@@ -14,7 +19,10 @@ export function parseParams<S extends z.ZodMiniType>(params: Record<string, stri
     single[name] = values[0] as string;
   }
   const result = schema.safeParse(single);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (none) noParams.set(schema, Object.freeze(result.data));
+    return result.data;
+  }
   const issue = result.error.issues[0];
   if (issue?.code === "unrecognized_keys") {
     throw new AppError("invalid_request", "Unknown query parameter.", { reason: "query:unknown" });

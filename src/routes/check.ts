@@ -4,7 +4,7 @@
  * never embeds a credential, fetching its own from /api/turn/credentials in the browser.
  */
 import type { Context } from "hono";
-import { Hono } from "hono/tiny";
+import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { CHECK_CSS, CHECK_CSS_SHA256, CHECK_HTML, CHECK_SCRIPT, CHECK_SCRIPT_SHA256 } from "../check/assets.generated";
 import { CHECK_PAGE_CSP } from "../http/headers";

@@ -5,7 +5,7 @@
  * before it did not.
  */
 import type { Context } from "hono";
-import { Hono } from "hono/tiny";
+import { Hono } from "hono";
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
 import type { AppEnv } from "../app-env";

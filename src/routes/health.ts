@@ -3,7 +3,7 @@
  * each secret in use, so an operator can see which value is live in each environment.
  * Never a secret.
  */
-import { Hono } from "hono/tiny";
+import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { fingerprint } from "../crypto";

@@ -2,7 +2,7 @@
  * GET /openapi.json: the API description, generated at build time from the zod schemas that
  * validate requests (`npm run openapi`), so serving it costs no work per request.
  */
-import { Hono } from "hono/tiny";
+import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import document from "../openapi/openapi.generated.json";
 

@@ -4,7 +4,7 @@
  * `key` (or Janus's `api`) is checked in constant time against TURN_REST_API_KEYS. Parameters
  * come from the query string, or from a form body, as Janus POSTs them.
  */
-import { Hono } from "hono/tiny";
+import { Hono } from "hono";
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
 import type { AppEnv } from "../app-env";
