@@ -22,6 +22,7 @@ import { chromiumAvailable, closeChromium, launchChromium, watchedPage, type Wat
 import { type Coturn, runCoturn, startCoturn } from "../support/coturn";
 import { freePort, requireTool } from "../support/processes";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
+import { directives, STRICT_CSP } from "../support/csp";
 
 const TURN_SECRET = "browser-turn-secret-4d7a9e1c3b";
 /** What the second worker signs with: coturn does not know it, so it refuses every allocation. */
@@ -35,27 +36,6 @@ const enabled =
 
 /** How Chromium logs the 401 a test asks for on purpose; any other console error still fails. */
 const UNAUTHORIZED_FETCH = "console: Failed to load resource: the server responded with a status of 401 (Unauthorized)";
-
-const STRICT_CSP = {
-  "default-src": "'none'",
-  "script-src": "'self'",
-  "style-src": "'self'",
-  "connect-src": "'self'",
-  "img-src": "'none'",
-  "base-uri": "'none'",
-  "form-action": "'none'",
-  "frame-ancestors": "'none'",
-};
-
-function directives(csp: string | undefined): Record<string, string> {
-  return Object.fromEntries(
-    (csp ?? "")
-      .split(";")
-      .map((part) => part.trim().split(/\s+/))
-      .filter(([name]) => name)
-      .map(([name, ...values]) => [name!, values.join(" ")]),
-  );
-}
 
 interface PairEnd {
   candidateType: string;

@@ -6,27 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CHECK_CSS, CHECK_SCRIPT, CHECK_SCRIPT_SHA256 } from "../../../src/check/assets.generated";
 import { call } from "../../support/worker-fetch";
 import { TEST_SECRETS } from "../../support/test-env";
-
-const STRICT_CSP = {
-  "default-src": "'none'",
-  "script-src": "'self'",
-  "style-src": "'self'",
-  "connect-src": "'self'",
-  "img-src": "'none'",
-  "base-uri": "'none'",
-  "form-action": "'none'",
-  "frame-ancestors": "'none'",
-};
-
-function directives(csp: string | null): Record<string, string> {
-  return Object.fromEntries(
-    (csp ?? "")
-      .split(";")
-      .map((part) => part.trim().split(/\s+/))
-      .filter(([name]) => name)
-      .map(([name, ...values]) => [name!, values.join(" ")]),
-  );
-}
+import { directives, STRICT_CSP } from "../../support/csp";
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
