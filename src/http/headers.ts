@@ -14,6 +14,13 @@ export const NO_STORE_HEADERS = {
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
+/** On every reply; a route may give its own Content-Security-Policy instead of the API's. */
+const SECURITY_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Content-Security-Policy": API_CSP,
+} as const;
+
 /**
  * The check page (GET /check): its own script and stylesheet only, requests to its own origin only
  * (the credentials endpoint), no images, no forms posted anywhere, never framed. Its probes are
@@ -37,13 +44,12 @@ export const CHECK_PAGE_CSP = [
  */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeaders(c, next) {
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("Referrer-Policy", "no-referrer");
-    c.header("Content-Security-Policy", API_CSP);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
     await next();
     if (c.res.headers.has("X-Content-Type-Options")) return;
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("Referrer-Policy", "no-referrer");
-    if (!c.res.headers.has("Content-Security-Policy")) c.header("Content-Security-Policy", API_CSP);
+    const own = c.res.headers.has("Content-Security-Policy");
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      if (!(own && name === "Content-Security-Policy")) c.header(name, value);
+    }
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fingerprint } from "../../src/crypto";
-import { mintTurnCredential } from "../../src/credentials/turn-rest";
+import { referenceCredential } from "../support/reference-credential";
 import { TEST_SECRETS } from "../support/test-env";
 import { bearer, call, signToken } from "../support/worker-fetch";
 
@@ -17,7 +17,7 @@ async function credentialUnder(secret: string) {
   const turn = ((await response.json()) as Body).iceServers.find((server) => server.username)!;
   const [expiry] = turn.username!.split(":");
   const recompute = (s: string) =>
-    mintTurnCredential({ secret: s, userId: "user-42", expiresAt: Number(expiry), separator: ":" });
+    referenceCredential({ secret: s, userId: "user-42", expiresAt: Number(expiry), separator: ":" });
   return { turn, underOld: (await recompute(OLD)).credential, underNew: (await recompute(NEW)).credential };
 }
 
@@ -47,7 +47,7 @@ describe("rotating TURN_SECRET with `wrangler secret put` (no redeploy of code)"
     const response = await call("/api/turn/credentials", bearer(await signToken()), { TURN_SECRET_NEXT: NEW });
     const turn = ((await response.json()) as Body).iceServers.find((server) => server.username)!;
     const [expiry] = turn.username!.split(":");
-    const underOld = await mintTurnCredential({
+    const underOld = await referenceCredential({
       secret: OLD,
       userId: "user-42",
       expiresAt: Number(expiry),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mintTurnCredential } from "../../../src/credentials/turn-rest";
+import { referenceCredential } from "../../support/reference-credential";
 import { PROVIDER_SECRETS, providerEnv } from "../../support/fakes/env";
 import { useFakeProviders } from "../../support/fakes/fetch-spy";
 import { ask, useLogs } from "../../support/fakes/requests";
@@ -22,7 +22,7 @@ describe("the expressturn provider", () => {
     const [expiry, user] = server!.username!.split(":");
     expect(user).toBe("user-42");
     expect(Number(expiry)).toBeGreaterThanOrEqual(before + 3600);
-    const expected = await mintTurnCredential({
+    const expected = await referenceCredential({
       secret: PROVIDER_SECRETS.EXPRESSTURN_SECRET_KEY,
       userId: "user-42",
       expiresAt: Number(expiry),

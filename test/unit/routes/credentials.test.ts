@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mintTurnCredential } from "../../../src/credentials/turn-rest";
+import { referenceCredential } from "../../support/reference-credential";
 import { bearer, call, signToken } from "../../support/worker-fetch";
 import { TEST_BINDINGS, TEST_SECRETS } from "../../support/test-env";
 
@@ -29,7 +29,7 @@ describe("GET /api/turn/credentials", () => {
     expect(Number(expiry)).toBeGreaterThanOrEqual(before + 3600);
     expect(Number(expiry)).toBeLessThanOrEqual(before + 3601);
     expect(body.expiresAt).toBe(Number(expiry) * 1000);
-    const expected = await mintTurnCredential({
+    const expected = await referenceCredential({
       secret: TEST_SECRETS.TURN_SECRET,
       userId: "user-42",
       expiresAt: Number(expiry),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mintTurnCredential } from "../../../src/credentials/turn-rest";
+import { referenceCredential } from "../../support/reference-credential";
 import { call } from "../../support/worker-fetch";
 import { TEST_BINDINGS, TEST_SECRETS } from "../../support/test-env";
 
@@ -23,7 +23,7 @@ describe("GET|POST /api/turn/rest (draft-uberti-behave-turn-rest-00)", () => {
     expect(body.uris).toEqual(TEST_BINDINGS.TURN_URLS!.split(","));
     const [expiry, user] = body.username.split(":");
     expect(user).toBe("media-1");
-    const expected = await mintTurnCredential({
+    const expected = await referenceCredential({
       secret: TEST_SECRETS.TURN_SECRET,
       userId: "media-1",
       expiresAt: Number(expiry),
