@@ -83,7 +83,7 @@ const options = {
 };
 options.warmup = quick ? 0.5 : 2;
 options.latencyDuration = quick ? 0.5 : Math.min(options.duration, 2);
-options.startupSamples = quick ? 1 : options.rounds;
+options.startupSamples = quick ? 1 : Math.max(options.rounds, 7);
 options.users = quick ? 64 : 256;
 
 const TURN_URLS = ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1:3478?transport=tcp"];
@@ -166,6 +166,9 @@ async function main() {
             minMs: Math.min(...ok.map((r) => r.activeMs)),
             maxMs: Math.max(...ok.map((r) => r.activeMs)),
             gcMs: median(ok.map((r) => r.gcMs)),
+            cpuMs: median(ok.map((r) => r.cpuMs)),
+            cpuMinMs: Math.min(...ok.map((r) => r.cpuMs)),
+            cpuMaxMs: Math.max(...ok.map((r) => r.cpuMs)),
             samples: median(ok.map((r) => r.samples)),
           }
         : { available: false, note: `not available offline (${runs[0]?.reason ?? "no run"})` };

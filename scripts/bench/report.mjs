@@ -93,8 +93,10 @@ export function targets(report) {
   const startup = report.startup.worker;
   list.push({
     target: `Startup < ${TARGETS.startupMs} ms of CPU`,
-    measured: startup.available ? `${ms(startup.activeMs)} ms (wrangler check startup, Active)` : startup.note,
-    ok: startup.available ? startup.activeMs < TARGETS.startupMs : undefined,
+    measured: startup.available
+      ? `${ms(startup.cpuMs)} ms (wrangler check startup's profile, sample by sample; its "Active" figure: ${ms(startup.activeMs)} ms)`
+      : startup.note,
+    ok: startup.available ? startup.cpuMs < TARGETS.startupMs : undefined,
   });
   return list;
 }
@@ -107,6 +109,9 @@ export function markdown(report) {
     if (field === "samples") return num(side.samples);
     if (field === "activeMs" && report.startup.samples > 1) {
       return `${ms(side.activeMs)} ms (${ms(side.minMs)}–${ms(side.maxMs)})`;
+    }
+    if (field === "cpuMs" && report.startup.samples > 1) {
+      return `${ms(side.cpuMs)} ms (${ms(side.cpuMinMs)}–${ms(side.cpuMaxMs)})`;
     }
     return `${ms(side[field])} ms`;
   };
@@ -149,6 +154,13 @@ export function markdown(report) {
     `| Startup CPU, \`wrangler check startup\` "Active", median${report.startup.samples > 1 ? ` (min–max) of ${report.startup.samples}` : " of 1"} | ${startupCell(report.startup.worker, "activeMs")} | ${startupCell(report.startup.baseline, "activeMs")} |`,
     `| … of which garbage collection | ${startupCell(report.startup.worker, "gcMs")} | ${startupCell(report.startup.baseline, "gcMs")} |`,
     `| … profiler samples (1 ms interval) | ${startupCell(report.startup.worker, "samples")} | ${startupCell(report.startup.baseline, "samples")} |`,
+    `| Startup CPU, the same profiles sample by sample (each sample ≤ 1.5 ms), median${report.startup.samples > 1 ? ` (min–max) of ${report.startup.samples}` : " of 1"} | ${startupCell(report.startup.worker, "cpuMs")} | ${startupCell(report.startup.baseline, "cpuMs")} |`,
+    "",
+    "wrangler's \"Active\" sums each non-idle sample's time delta whole. The first sample taken once the isolate runs " +
+      "JavaScript carries, as its delta, the unsampled wait for the profiling request to arrive: wall time, not CPU " +
+      "(a bare Hono worker that does nothing at startup reads about 12 ms from it; a worker whose module is empty has a " +
+      "single idle sample in a 25 ms window). The sample-by-sample figure counts each sample as at most 1.5 sampling " +
+      "intervals, and is the one the startup target is judged on.",
     "",
     "Largest parts of icegate's bundle (minified bytes before gzip, from esbuild's metafile):",
     "",

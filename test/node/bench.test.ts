@@ -104,6 +104,7 @@ describe("npm run bench -- --quick --no-write", () => {
     expect(run.stdout).toMatch(
       /\| Startup CPU, `wrangler check startup` "Active".* \| ([\d.]+ ms|not available offline)/,
     );
+    expect(run.stdout).toMatch(/\| Startup CPU, the same profiles sample by sample .* \| ([\d.]+ ms|–) \|/);
   });
 
   it("lists every target with pass, miss or n/a", () => {
