@@ -5,6 +5,7 @@
 import type { Principal } from "../auth/token";
 import type { TurnConfig } from "../config";
 import { notConfigured } from "../errors";
+import { credentialIceServers } from "../providers/ice";
 import { mintTurnCredential } from "./turn-rest";
 import { hashedUserId, safeUserId } from "./user-id";
 
@@ -41,8 +42,6 @@ export async function issueTurnCredentials(
     expiresAt,
     separator: turn.separator,
   });
-  const iceServers: IceServer[] = [];
-  if (turn.stunUrls.length > 0) iceServers.push({ urls: turn.stunUrls });
-  iceServers.push({ urls: turn.urls, username, credential });
+  const iceServers = credentialIceServers(turn.stunUrls, turn.urls, username, credential);
   return { iceServers, username, credential, expiresAt, ttl: ttlSeconds, userHash };
 }

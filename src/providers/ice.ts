@@ -1,8 +1,10 @@
 /**
  * RTCIceServer lists as providers send them, and as icegate hands them out. `RtcIceServer` accepts
  * `urls` as a string or a list, or the legacy `url`; `normalizeIceServers` keeps only stun:/turn:/turns:
- * URLs that browsers will use (never port 53, which they block) and fails when no TURN URL is left.
- * `combineIceServers` merges lists: one entry per server and credential, no URL twice, at most `max` entries.
+ * URLs that browsers will use (never port 53, which they block), fails when no TURN URL is left, and gives
+ * the list in combined form. `combineIceServers` merges lists: one entry per server and credential, no URL
+ * twice, at most `max` entries. Every provider answers in combined form (`normalizeIceServers`,
+ * `credentialIceServers`), so one provider's answer needs no merging (`servedIceServers`).
  */
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
@@ -38,7 +40,7 @@ export function normalizeIceServers(provider: ProviderName, entries: readonly Rt
     servers.push(server);
   }
   if (!servers.some((server) => server.urls.some((url) => TURN_URL.test(url)))) throw providerError(provider, "empty");
-  return servers;
+  return combineIceServers([servers], Number.POSITIVE_INFINITY);
 }
 
 /** The host of a stun:/turn:/turns: URL (`[v6]` kept whole), lowercased. */
@@ -79,4 +81,44 @@ export function combineIceServers(lists: readonly (readonly IceServer[])[], max:
     combined.splice(stun >= 0 ? stun : combined.length - 1, 1);
   }
   return combined;
+}
+
+/**
+ * The list to hand out from the providers' answers. One answer is already in combined form and is served
+ * as it is unless it is too long.
+ */
+export function servedIceServers(lists: readonly (readonly IceServer[])[], max: number): readonly IceServer[] {
+  const [only] = lists;
+  return lists.length === 1 && only && only.length <= max ? only : combineIceServers(lists, max);
+}
+
+interface Layout {
+  stunUrls: readonly string[];
+  servers: readonly { urls: readonly string[]; turn: boolean }[];
+}
+
+const layouts = new WeakMap<readonly string[], Layout>();
+
+/**
+ * One credential's RTCIceServer list for these STUN and TURN URLs, in combined form: the STUN URLs one
+ * entry, the TURN URLs one entry per host. How the URLs group is worked out once per list of URLs.
+ */
+export function credentialIceServers(
+  stunUrls: readonly string[],
+  turnUrls: readonly string[],
+  username: string,
+  credential: string,
+): IceServer[] {
+  let layout = layouts.get(turnUrls);
+  if (layout?.stunUrls !== stunUrls) {
+    const servers = combineIceServers(
+      [[{ urls: [...stunUrls] }, { urls: [...turnUrls], username: "", credential: "" }]],
+      Number.POSITIVE_INFINITY,
+    ).map((server) => ({ urls: Object.freeze(server.urls), turn: server.credential !== undefined }));
+    layout = { stunUrls, servers };
+    layouts.set(turnUrls, layout);
+  }
+  return layout.servers.map((server) =>
+    server.turn ? { urls: server.urls as string[], username, credential } : { urls: server.urls as string[] },
+  );
 }

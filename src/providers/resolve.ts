@@ -13,7 +13,7 @@ import { AppError } from "../errors";
 import type { SteeredUrls } from "../fleet";
 import { resetBreakers, withBreaker } from "./breaker";
 import { UPSTREAM_MESSAGE } from "./http";
-import { combineIceServers } from "./ice";
+import { servedIceServers } from "./ice";
 import type { Provider, ProviderName } from "./provider";
 import { configuredProviders } from "./registry";
 
@@ -35,7 +35,7 @@ export interface ResolveInput {
 }
 
 export interface Resolved {
-  iceServers: IceServer[];
+  iceServers: readonly IceServer[];
   /** Epoch ms. */
   expiresAt: number;
   /** Seconds left, never more than asked for. */
@@ -83,7 +83,7 @@ export async function resolveCredentials(input: ResolveInput): Promise<Resolved>
   }
   const expiresAt = Math.min(...answers.map((answer) => answer.fresh.expiresAt));
   return {
-    iceServers: combineIceServers(
+    iceServers: servedIceServers(
       answers.map((answer) => answer.fresh.iceServers),
       config.upstream.maxIceServers,
     ),

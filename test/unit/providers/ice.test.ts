@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { combineIceServers, normalizeIceServers } from "../../../src/providers/ice";
+import {
+  combineIceServers,
+  credentialIceServers,
+  normalizeIceServers,
+  servedIceServers,
+} from "../../../src/providers/ice";
 
 describe("ICE server lists", () => {
   describe("normalizeIceServers", () => {
@@ -12,9 +17,33 @@ describe("ICE server lists", () => {
         ]),
       ).toEqual([
         { urls: ["stun:s.example.test:3478"] },
-        { urls: ["turn:t.example.test:3478"], username: "u", credential: "c" },
-        { urls: ["turns:t.example.test:443?transport=tcp"], username: "u", credential: "c" },
+        // One server, one credential: one entry (the combined form every provider answers in).
+        {
+          urls: ["turn:t.example.test:3478", "turns:t.example.test:443?transport=tcp"],
+          username: "u",
+          credential: "c",
+        },
       ]);
+    });
+
+    it("answers in combined form, so one provider's list is served without merging it again", () => {
+      const given = [
+        { urls: ["stun:s.example.test:3478", "stun:s.example.test:3478"] },
+        { urls: ["turn:a.example.test:3478", "turn:b.example.test:3478"], username: "u", credential: "c" },
+        { urls: ["turn:a.example.test:3478?transport=tcp"], username: "u", credential: "c" },
+      ];
+      const normalized = normalizeIceServers("metered", given);
+      expect(normalized).toEqual([
+        { urls: ["stun:s.example.test:3478"] },
+        {
+          urls: ["turn:a.example.test:3478", "turn:a.example.test:3478?transport=tcp"],
+          username: "u",
+          credential: "c",
+        },
+        { urls: ["turn:b.example.test:3478"], username: "u", credential: "c" },
+      ]);
+      expect(combineIceServers([normalized], 8)).toEqual(normalized);
+      expect(servedIceServers([normalized], 8)).toBe(normalized);
     });
 
     it("drops port-53 URLs, which browsers block, and anything that is not stun:/turn:/turns:", () => {
@@ -100,6 +129,69 @@ describe("ICE server lists", () => {
       const frozen = structuredClone(cached);
       combineIceServers([cached, [turn(["turn:b:3478"], "a")]], 4);
       expect(cached).toEqual(frozen);
+    });
+  });
+
+  describe("servedIceServers", () => {
+    const one = [
+      { urls: ["stun:s.example.test:3478"] },
+      { urls: ["turn:a.example.test:3478"], username: "u", credential: "c" },
+      { urls: ["turn:b.example.test:3478"], username: "u", credential: "c" },
+    ];
+
+    it("serves one provider's answer as it is when it fits MAX_ICE_SERVERS", () => {
+      expect(servedIceServers([one], 3)).toBe(one);
+    });
+
+    it("cuts one answer that is too long as combineIceServers does (STUN first)", () => {
+      expect(servedIceServers([one], 2)).toEqual(combineIceServers([one], 2));
+      expect(servedIceServers([one], 2)).toEqual(one.slice(1));
+    });
+
+    it("merges several answers", () => {
+      const other = [{ urls: ["turn:c.example.test:3478"], username: "v", credential: "d" }];
+      expect(servedIceServers([one, other], 8)).toEqual(combineIceServers([one, other], 8));
+    });
+  });
+
+  describe("credentialIceServers", () => {
+    it("lists STUN URLs once and TURN URLs one entry per host, as combineIceServers would", () => {
+      const stun = ["stun:s.example.test:3478", "stun:s.example.test:3478"];
+      const turn = ["turn:a.example.test:3478", "turn:b.example.test:3478", "turns:a.example.test:443"];
+      const built = credentialIceServers(stun, turn, "1700000000:u", "secret-credential");
+      expect(built).toEqual([
+        { urls: ["stun:s.example.test:3478"] },
+        {
+          urls: ["turn:a.example.test:3478", "turns:a.example.test:443"],
+          username: "1700000000:u",
+          credential: "secret-credential",
+        },
+        { urls: ["turn:b.example.test:3478"], username: "1700000000:u", credential: "secret-credential" },
+      ]);
+      expect(built).toEqual(
+        combineIceServers(
+          [[{ urls: stun }, { urls: turn, username: "1700000000:u", credential: "secret-credential" }]],
+          8,
+        ),
+      );
+    });
+
+    it("gives each credential its own entries (the grouping is shared, the credentials are not)", () => {
+      const stun: string[] = [];
+      const turn = ["turn:a.example.test:3478"];
+      const first = credentialIceServers(stun, turn, "1:a", "x");
+      const second = credentialIceServers(stun, turn, "2:b", "y");
+      expect(first).toEqual([{ urls: turn, username: "1:a", credential: "x" }]);
+      expect(second).toEqual([{ urls: turn, username: "2:b", credential: "y" }]);
+    });
+
+    it("follows a change of STUN URLs for the same TURN URLs", () => {
+      const turn = ["turn:a.example.test:3478"];
+      expect(credentialIceServers([], turn, "u", "c")).toHaveLength(1);
+      expect(credentialIceServers(["stun:s.example.test:3478"], turn, "u", "c")).toEqual([
+        { urls: ["stun:s.example.test:3478"] },
+        { urls: turn, username: "u", credential: "c" },
+      ]);
     });
   });
 });
