@@ -86,6 +86,19 @@ options.latencyDuration = quick ? 0.5 : Math.min(options.duration, 2);
 options.startupSamples = quick ? 1 : Math.max(options.rounds, 7);
 options.users = quick ? 64 : 256;
 
+/**
+ * The headers of icegate's credentials reply besides Content-Type (src/http/headers.ts), for the baseline's
+ * /floor route. The bench checks them against the worker's reply and warns when they drift apart.
+ */
+const REPLY_HEADERS = {
+  "Cache-Control": "no-store",
+  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+  Pragma: "no-cache",
+  "Referrer-Policy": "no-referrer",
+  Vary: "Origin, Authorization",
+  "X-Content-Type-Options": "nosniff",
+};
+
 const TURN_URLS = ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1:3478?transport=tcp"];
 const STUN_URLS = ["stun:127.0.0.1:3478"];
 const TTL_SECONDS = 86_400;
@@ -230,7 +243,7 @@ async function main() {
       config: snapshotConfig(baselineConfig, baselineBuild),
       dir: join(tmp, "dev-baseline"),
       direct: options.direct,
-      vars: { BENCH_BODIES: JSON.stringify(bodies) },
+      vars: { BENCH_BODIES: JSON.stringify(bodies), BENCH_REPLY_HEADERS: JSON.stringify(REPLY_HEADERS) },
     }),
     startDev({
       name: "icegate-muted",
@@ -249,6 +262,19 @@ async function main() {
   meta.direct = [coturnDev, providerDev, baselineDev, mutedDev].every((dev) => dev.direct);
   if (options.direct && !meta.direct)
     warnings.push("The runtime's socket was not found: requests went through wrangler dev's proxy.");
+
+  const [workerHeaders, floorHeaders] = await Promise.all(
+    [`${coturnDev.url}${PATH}`, `${baselineDev.url}/floor/coturn`].map(async (url) => {
+      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      await response.arrayBuffer();
+      return [...response.headers].filter(([name]) => !["date", "content-length"].includes(name)).join("\n");
+    }),
+  );
+  if (workerHeaders !== floorHeaders) {
+    warnings.push(
+      "The baseline's /floor reply no longer has the worker's reply headers (REPLY_HEADERS in scripts/bench.mjs).",
+    );
+  }
 
   const auth = (token) => ({ authorization: `Bearer ${token}` });
   const scenarios = [
@@ -289,7 +315,16 @@ async function main() {
       body: "coturn",
       diagnostic: true,
     },
+    {
+      id: "floor",
+      label: "Diagnostic: the baseline with icegate's reply headers and one log line",
+      dev: baselineDev,
+      path: "/floor/coturn",
+      body: "coturn",
+      diagnostic: true,
+    },
   ];
+  for (const scenario of scenarios) scenario.requests ??= [{ method: "GET", path: scenario.path }];
 
   const health = await probe(`${providerDev.url}/healthz`).catch(() => ({ status: 0, text: "" }));
   let providers;
@@ -330,7 +365,7 @@ async function main() {
     }
     const worker = { url: scenario.dev.url, requests: scenario.requests };
     const baseline = { url: baselineDev.url, requests: [{ method: "GET", path: `/${scenario.body}` }] };
-    const first = await probe(`${worker.url}${PATH}`, scenario.requests[0].headers);
+    const first = await probe(`${worker.url}${scenario.path ?? PATH}`, scenario.requests[0].headers);
     const reference = await probe(`${baseline.url}/${scenario.body}`);
     row.bytes = { worker: first.bytes, baseline: reference.bytes };
     if (first.status !== 200) {

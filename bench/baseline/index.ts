@@ -5,6 +5,10 @@
  *
  * GET /healthz answers `{"status":"ok","baseline":true}`; GET /:body answers BENCH_BODIES[body] with
  * `c.json` (serialised per request, as the worker's reply is). The bodies come from the bench as a var.
+ *
+ * GET /floor/:body (a diagnostic, not the baseline) answers the same body with the headers of icegate's
+ * reply (BENCH_REPLY_HEADERS: the security and no-store headers) and writes one request log line, as
+ * icegate must: what any worker with those two obligations pays before doing any work of its own.
  */
 import { Hono } from "hono";
 import type { JSONValue } from "hono/utils/types";
@@ -12,13 +16,38 @@ import type { JSONValue } from "hono/utils/types";
 interface Bindings {
   /** JSON: `{"<name>": <reply body>, …}`. */
   BENCH_BODIES?: string;
+  /** JSON: `{"<header>": "<value>", …}`, the headers of icegate's credentials reply. */
+  BENCH_REPLY_HEADERS?: string;
 }
 
 let bodies: Record<string, JSONValue> | undefined;
+let replyHeaders: Record<string, string> | undefined;
 
 const app = new Hono<{ Bindings: Bindings }>();
 
 app.get("/healthz", (c) => c.json({ status: "ok", baseline: true }));
+
+app.get("/floor/:body", (c) => {
+  const started = Date.now();
+  bodies ??= JSON.parse(c.env.BENCH_BODIES ?? "{}") as Record<string, JSONValue>;
+  replyHeaders ??= JSON.parse(c.env.BENCH_REPLY_HEADERS ?? "{}") as Record<string, string>;
+  const body = bodies[c.req.param("body")];
+  if (body === undefined) return c.notFound();
+  const response = c.json(body, 200, replyHeaders);
+  console.log(
+    JSON.stringify({
+      msg: "request",
+      method: c.req.method,
+      route: "/floor/:body",
+      status: response.status,
+      durationMs: Date.now() - started,
+      ray: c.req.header("cf-ray"),
+      user: "0".repeat(16),
+      provider: "baseline",
+    }),
+  );
+  return response;
+});
 
 app.get("/:body", (c) => {
   bodies ??= JSON.parse(c.env.BENCH_BODIES ?? "{}") as Record<string, JSONValue>;

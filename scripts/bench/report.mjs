@@ -49,7 +49,7 @@ function loadTable(rows, pick, connections) {
     );
   }
   const diagnostic = rows.some((row) => row.diagnostic)
-    ? " The diagnostic row is the same build with `console.log` stubbed out, so the difference to the first row is what the one request log line costs (workerd hands each line to wrangler as a structured log; no DevTools inspector is attached, as in production). No target applies to it."
+    ? ' No target applies to the diagnostic rows. "Request log muted" is the same build with `console.log` stubbed out, so its difference to the first row is what the one request log line costs (workerd hands each line to wrangler as a structured log; no DevTools inspector is attached, as in production). "The baseline with icegate\'s reply headers and one log line" is the bare baseline plus only those two obligations (security and no-store headers on every reply, one log line per request): its ratio is the most any worker that keeps them can reach here.'
     : "";
   return `${lines.join("\n")}\n\n_${connections} connection${connections === 1 ? "" : "s"}; medians of the rounds; ratio and added latency are medians of the paired rounds (worker round, then baseline round).${diagnostic}_`;
 }

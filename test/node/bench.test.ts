@@ -20,9 +20,10 @@ const ROWS = [
   "ES256 token via cached JWKS + coturn minting",
   "Cloudflare provider, credentials from the cache",
   "Diagnostic: anonymous coturn minting, request log muted",
+  "Diagnostic: the baseline with icegate's reply headers and one log line",
 ];
 
-/** The rows the targets apply to (not the diagnostic one). */
+/** The rows the targets apply to (not the diagnostic ones). */
 const PATHS = ROWS.filter((row) => !row.startsWith("Diagnostic"));
 
 interface Run {
@@ -93,6 +94,10 @@ describe("npm run bench -- --quick --no-write", () => {
         expect(line, row).toMatch(/^\| [^|]+ \| [\d,]+ \| [\d,]+ \| \d+\.\d\d \|/);
       }
     }
+  });
+
+  it("gives the baseline's floor route exactly the worker's reply headers", () => {
+    expect(run.stdout).not.toContain("no longer has the worker's reply headers");
   });
 
   it("reports upstream amplification, bundle size and startup", () => {
