@@ -1,11 +1,10 @@
 /**
- * Issues coturn credentials for one principal: chooses the user id (safe `sub`, or keyed hash),
- * the expiry, and builds the RTCIceServer list the browser hands to RTCPeerConnection.
+ * Issues coturn credentials for one principal: chooses the user id (safe `sub`, or keyed hash)
+ * and the expiry, and mints the username and credential (the providers build the RTCIceServer list from them).
  */
 import type { Principal } from "../auth/token";
 import type { TurnConfig } from "../config";
 import { notConfigured } from "../errors";
-import { credentialIceServers } from "../providers/ice";
 import { mintTurnCredential } from "./turn-rest";
 import { hashedUserId, safeUserId } from "./user-id";
 
@@ -16,7 +15,6 @@ export interface IceServer {
 }
 
 export interface IssuedCredentials {
-  iceServers: IceServer[];
   username: string;
   credential: string;
   /** Unix seconds. */
@@ -42,6 +40,5 @@ export async function issueTurnCredentials(
     expiresAt,
     separator: turn.separator,
   });
-  const iceServers = credentialIceServers(turn.stunUrls, turn.urls, username, credential);
-  return { iceServers, username, credential, expiresAt, ttl: ttlSeconds, userHash };
+  return { username, credential, expiresAt, ttl: ttlSeconds, userHash };
 }

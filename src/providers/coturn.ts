@@ -7,6 +7,7 @@
 import type { TurnConfig } from "../config";
 import { issueTurnCredentials } from "../credentials/issue";
 import { providerError } from "./http";
+import { credentialIceServers } from "./ice";
 import type { Provider } from "./provider";
 
 /** `userHash` is the caller's keyed user-id hash when known (it is the user id with TURN_USER_ID=hash). */
@@ -16,10 +17,11 @@ export function coturnProvider(turn: TurnConfig): Provider {
     async issue({ sub, userHash, ttlSeconds, now, steer }) {
       const issued = await issueTurnCredentials({ sub, userHash }, turn, ttlSeconds, now);
       const expiresAt = issued.expiresAt * 1000;
-      const steered = await steer?.();
-      if (!steered) return { iceServers: issued.iceServers, expiresAt };
-      if (steered.urlGroups.length === 0) throw providerError("coturn", "all_nodes_unhealthy");
       const { username, credential } = issued;
+      const steered = await steer?.();
+      if (!steered)
+        return { iceServers: credentialIceServers(turn.stunUrls, turn.urls, username, credential), expiresAt };
+      if (steered.urlGroups.length === 0) throw providerError("coturn", "all_nodes_unhealthy");
       const stun = turn.stunUrls.length > 0 ? [{ urls: turn.stunUrls }] : [];
       return { iceServers: [...stun, ...steered.urlGroups.map((urls) => ({ urls, username, credential }))], expiresAt };
     },

@@ -5,6 +5,7 @@
  */
 import type { TurnConfig } from "../config";
 import { issueTurnCredentials } from "../credentials/issue";
+import { credentialIceServers } from "./ice";
 import type { Provider } from "./provider";
 import type { ExpressTurnSettings } from "./settings";
 
@@ -22,7 +23,10 @@ export function expressTurnProvider(settings: ExpressTurnSettings, turn: TurnCon
     async issue({ sub, ttlSeconds, now }) {
       // The user-id hash is keyed by this provider's own secret, never by TURN_SECRET.
       const issued = await issueTurnCredentials({ sub }, config, ttlSeconds, now);
-      return { iceServers: issued.iceServers, expiresAt: issued.expiresAt * 1000 };
+      return {
+        iceServers: credentialIceServers(config.stunUrls, config.urls, issued.username, issued.credential),
+        expiresAt: issued.expiresAt * 1000,
+      };
     },
   };
 }
