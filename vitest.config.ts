@@ -1,7 +1,7 @@
 /**
  * Two test projects: `workerd` runs the worker's specifications inside the Workers runtime
  * (vitest plugin / Miniflare); `integration` runs in Node against real processes: the worker
- * under `wrangler dev` and Debian's coturn, on loopback only.
+ * under `wrangler dev` and coturn built from source (scripts/coturn-build.sh), on loopback only.
  */
 import { defineConfig } from "vitest/config";
 

@@ -1,6 +1,6 @@
 /**
  * Tests that run in Node: integration against real processes (the worker under `wrangler dev`,
- * Debian's coturn, Chromium) on loopback, and Node-side specifications in test/node (operator scripts, bundles).
+ * coturn built from source at the version the fleet pins, Chromium) on loopback, and Node-side specifications in test/node (operator scripts, bundles).
  */
 import { defineConfig } from "vitest/config";
 
@@ -10,6 +10,8 @@ export default defineConfig({
     silent: "passed-only",
     include: ["integration/**/*.test.ts", "node/**/*.test.ts"],
     environment: "node",
+    // Builds coturn from the shared tarball once (or finds the cached build) before any file needs it.
+    globalSetup: ["./support/coturn-build.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The processes these tests start are heavy on a 2-core machine: one file at a time.

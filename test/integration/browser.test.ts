@@ -21,6 +21,7 @@ import type { CheckRun } from "../../src/check/page";
 import { chromiumAvailable, closeChromium, launchChromium, watchedPage, type WatchedPage } from "../support/chromium";
 import { type Coturn, runCoturn, startCoturn } from "../support/coturn";
 import { freePort, requireTool } from "../support/processes";
+import { requireCoturn } from "../support/coturn-build";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 import { directives, STRICT_CSP } from "../support/csp";
 
@@ -30,7 +31,7 @@ const UNKNOWN_SECRET = "browser-unknown-secret-8f2c6b0e5a";
 const JWT_SECRET = "browser-jwt-secret-0123456789abcdef0123456789ab";
 
 const enabled =
-  requireTool("turnserver", "apt-get install coturn") &&
+  requireCoturn() &&
   requireTool("openssl", "apt-get install openssl") &&
   chromiumAvailable();
 

@@ -6,7 +6,7 @@ import { createHmac } from "node:crypto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coturn, startCoturn, tryAllocation } from "../support/coturn";
-import { requireTool } from "../support/processes";
+import { requireCoturn } from "../support/coturn-build";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 
 const TURN_SECRET = "integration-turn-secret-5e8d1c2b7a";
@@ -14,7 +14,7 @@ const JWT_SECRET = "integration-jwt-secret-0123456789abcdef0123456789";
 const REST_KEY = "integration-rest-key-9f8e7d6c";
 
 const enabled =
-  requireTool("turnserver", "apt-get install coturn") && requireTool("turnutils_uclient", "apt-get install coturn");
+  requireCoturn();
 
 interface TurnServer {
   urls: string[];

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coturn, startCoturn } from "../support/coturn";
-import { freePort, requireTool, waitFor } from "../support/processes";
+import { freePort, waitFor } from "../support/processes";
+import { requireCoturn } from "../support/coturn-build";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 
 const TURN_SECRET = "health-probe-turn-secret-6b1d9e";
@@ -35,7 +36,7 @@ function summaries(output: string): SummaryLine[] {
     .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as SummaryLine);
 }
 
-const enabled = requireTool("turnserver", "apt-get install coturn");
+const enabled = requireCoturn();
 
 describe.skipIf(!enabled)("the cron health probe under wrangler dev", () => {
   let coturn: Coturn;

@@ -14,6 +14,7 @@ import { type AllocationResult, type Coturn, runCoturn, tryAllocation } from "..
 import { COTURN_DIR, HEALTHCHECK, renderCoturnConfig } from "../support/coturn-entrypoint";
 import { cidrRange, coturnRange, rangeContains } from "../support/ip-ranges";
 import { freePort, hasCommand, requireTool } from "../support/processes";
+import { requireCoturn } from "../support/coturn-build";
 import { mintCoturnCredential, secretFingerprint } from "../support/turn-credentials";
 import { allocateOverTls } from "../support/turn-tls-allocate";
 
@@ -371,7 +372,7 @@ describe("coturn entrypoint: refusing bad settings", () => {
 });
 
 const coturnInstalled =
-  requireTool("turnserver", "apt-get install coturn") && requireTool("turnutils_uclient", "apt-get install coturn");
+  requireCoturn();
 
 /** Free ports on 127.0.0.1, all different from each other and from `taken`. */
 async function distinctFreePorts(count: number, taken: number[] = []): Promise<number[]> {

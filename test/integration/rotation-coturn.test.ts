@@ -8,13 +8,13 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Coturn, startCoturn, tryAllocation } from "../support/coturn";
-import { requireTool } from "../support/processes";
+import { requireCoturn } from "../support/coturn-build";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 
 const ROTATE = resolve(import.meta.dirname, "../../scripts/rotate.mjs");
 
 const enabled =
-  requireTool("turnserver", "apt-get install coturn") && requireTool("turnutils_uclient", "apt-get install coturn");
+  requireCoturn();
 
 interface Minted {
   secret: string;

@@ -7,7 +7,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coturn, startCoturn } from "../support/coturn";
-import { freePort, requireTool } from "../support/processes";
+import { freePort } from "../support/processes";
+import { requireCoturn } from "../support/coturn-build";
 import { PROJECT_ROOT } from "../support/wrangler-dev";
 
 const SECRET = "turn-health-secret-3c9a7e1f5b";
@@ -44,7 +45,7 @@ interface JsonRow {
   detail: string;
 }
 
-const enabled = requireTool("turnserver", "apt-get install coturn");
+const enabled = requireCoturn();
 
 describe.skipIf(!enabled)("npm run turn:health", () => {
   let coturn: Coturn;

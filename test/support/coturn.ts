@@ -1,5 +1,5 @@
 /**
- * A real coturn (Debian's `turnserver`) on loopback with `use-auth-secret`, and
+ * A real coturn (the build of scripts/coturn-build.sh, the version the fleet pins) on loopback with `use-auth-secret`, and
  * `turnutils_uclient` to try an allocation with a given username and password.
  */
 import { spawn } from "node:child_process";
@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
+import { coturnProgram } from "./coturn-build";
 import { freePort, start, type Started, waitFor } from "./processes";
 
 export interface Coturn {
@@ -63,7 +64,7 @@ export async function runCoturn(
   realm: string,
   cleanup: () => void = () => {},
 ): Promise<Coturn> {
-  const server: Started = start("turnserver", args);
+  const server: Started = start(coturnProgram("turnserver"), args);
   try {
     await waitFor(
       () => acceptsTcp(port),
@@ -116,7 +117,7 @@ export async function tryAllocation(
   if (transport === "tcp") args.unshift("-t");
   args.push("127.0.0.1");
   return new Promise((resolve) => {
-    const child = spawn("turnutils_uclient", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(coturnProgram("turnutils_uclient"), args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
