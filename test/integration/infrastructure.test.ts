@@ -1,56 +1,42 @@
 /**
  * The coturn image of infrastructure/coturn, proved without Docker: its real entrypoint renders
  * the config in render-only mode exactly as the container would, refuses bad settings without
- * printing secrets, and Debian's coturn running the rendered config accepts credentials signed
- * with either rotation secret, refuses others, and will not relay into a denied range.
+ * printing secrets, and the coturn the image pins (scripts/coturn-build.sh) running the rendered
+ * config starts without a warning, with TLS and without, refuses TLS 1.0 and 1.1, accepts credentials
+ * signed with either rotation secret, refuses others, and will not relay into a denied range.
+ * deny-list.test.ts probes every denied range.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dirname } from "node:path";
 import { type AllocationResult, type Coturn, runCoturn, tryAllocation } from "../support/coturn";
 import { COTURN_DIR, HEALTHCHECK, renderCoturnConfig } from "../support/coturn-entrypoint";
-import { cidrRange, coturnRange, rangeContains } from "../support/ip-ranges";
-import { freePort, hasCommand, requireTool } from "../support/processes";
-import { requireCoturn } from "../support/coturn-build";
+import { coturnRange, rangeContains } from "../support/ip-ranges";
+import { freePort, hasCommand, requireTool, waitFor } from "../support/processes";
+import { coturnProgram, requireCoturn } from "../support/coturn-build";
+import { DENIED_RANGES, denyRange } from "../support/special-purpose";
+import { allocateOnce } from "../support/turn-client";
 import { mintCoturnCredential, secretFingerprint } from "../support/turn-credentials";
-import { allocateOverTls } from "../support/turn-tls-allocate";
 
 const CURRENT_SECRET = "icegate-infra-current-7d3f9a2b1c";
 // Base64 characters (+ / =) on purpose: coturn must read them from the config unchanged.
 const NEXT_SECRET = "q5N+2vX/8kLr0Zt3Yw9m4Hc=";
 const UNKNOWN_SECRET = "icegate-infra-unknown-0f1e2d3c4b";
 const REALM = "icegate.test";
-
-/** REFERENCE.md's hardening list: peers coturn must never relay to. */
-const DENIED_CIDRS = [
-  "0.0.0.0/8",
-  "10.0.0.0/8",
-  "100.64.0.0/10",
-  "127.0.0.0/8",
-  "169.254.0.0/16",
-  "172.16.0.0/12",
-  "192.168.0.0/16",
-  "192.0.0.0/24",
-  "192.0.2.0/24",
-  "198.18.0.0/15",
-  "198.51.100.0/24",
-  "203.0.113.0/24",
-  "224.0.0.0/4",
-  "240.0.0.0/4",
-  "::1/128",
-  "::ffff:0:0/96",
-  "64:ff9b::/96",
-  "64:ff9b:1::/48",
-  "100::/64",
-  "2001::/23",
-  "2001:db8::/32",
-  "2002::/16",
-  "fc00::/7",
-  "fe80::/10",
-];
 
 const LOOPBACK_DENY_LINE = "denied-peer-ip=127.0.0.0-127.255.255.255";
 
@@ -74,8 +60,7 @@ function loopbackEnv(port: number, relayBase: number, extra: Record<string, stri
     MAX_PORT: String(relayBase + 99),
     USERDB: join(dir, "turndb"),
     PIDFILE: join(dir, "turnserver.pid"),
-    // Debian's coturn has no Prometheus support and ignores these lines; a build with it
-    // would otherwise bind the shared default port.
+    // The build serves Prometheus metrics: each node gets its own port, never the shared default.
     PROMETHEUS_PORT: String(relayBase + 100),
     ...extra,
   };
@@ -102,20 +87,32 @@ describe("coturn entrypoint: rendering the config", () => {
     expect(result.lines).toContain(`realm=${REALM}`);
   });
 
-  it("denies every special-purpose range of the reference list, each as an exact first-last range", () => {
+  it("denies every special-purpose range (test/support/special-purpose.ts), each as an exact first-last range", () => {
     const result = render();
     expect(result.status, result.stderr).toBe(0);
     const rendered = valuesOf(result.lines, "denied-peer-ip").map(coturnRange);
-    expect(rendered).toHaveLength(DENIED_CIDRS.length);
-    for (const cidr of DENIED_CIDRS) {
-      expect(rendered, `denied-peer-ip for ${cidr}`).toContainEqual(cidrRange(cidr));
+    expect(rendered).toHaveLength(DENIED_RANGES.length);
+    for (const range of DENIED_RANGES) {
+      expect(rendered, `denied-peer-ip for ${range.cidr} (${range.name})`).toContainEqual(denyRange(range));
     }
   });
 
-  it("never denies the IPv6 unspecified address, which blocks every IPv4 peer on coturn >= 4.9", () => {
+  it("names the registry entry of every denied range in a comment of the template", () => {
+    const template = readFileSync(join(COTURN_DIR, "turnserver.conf.template"), "utf8").split("\n");
+    const uncommented = template.filter(
+      (line, index) => line.startsWith("denied-peer-ip=") && !template[index - 1]!.startsWith("#"),
+    );
+    expect(uncommented).toEqual([]);
+    for (const name of ["IPv4 SPAR", "IPv6 SPAR", "RFC 6890", "IPv4-compatible", "IPv4-translated", "site-local"]) {
+      expect(template.join("\n")).toContain(name);
+    }
+  });
+
+  it("never denies the IPv6 unspecified address, nor starts a range at it: that blocks every IPv4 peer (4.6.1 to 4.17)", () => {
     const result = render();
     const rendered = valuesOf(result.lines, "denied-peer-ip").map(coturnRange);
     expect(rendered.filter((range) => rangeContains(range, "::"))).toEqual([]);
+    expect(valuesOf(result.lines, "denied-peer-ip").filter((line) => /^::(-|$)/.test(line))).toEqual([]);
     // The IPv4-mapped loopback of CVE-2026-27624 is covered, as are plain loopback addresses.
     expect(rendered.some((range) => rangeContains(range, "::ffff:127.0.0.1"))).toBe(true);
     expect(rendered.some((range) => rangeContains(range, "127.0.0.1"))).toBe(true);
@@ -138,13 +135,11 @@ describe("coturn entrypoint: rendering the config", () => {
     expect(result.status, result.stderr).toBe(0);
     for (const line of [
       "fingerprint",
-      "no-cli",
       "no-multicast-peers",
       "no-rfc5780",
       "no-software-attribute",
       "stale-nonce=600",
       "no-tcp-relay",
-      "no-dtls",
       "user-quota=12",
       "total-quota=1200",
       "max-bps=500000",
@@ -156,7 +151,9 @@ describe("coturn entrypoint: rendering the config", () => {
     ]) {
       expect(result.lines, line).toContain(line);
     }
-    // Nothing that would weaken it: no anonymous access, no static users, no loopback peers.
+    // Nothing that would weaken it: no anonymous access, no static users, no loopback peers, no CLI,
+    // no DTLS, no TLS below 1.2. Nor the lines coturn 4.10+ deprecates or no longer knows (they log
+    // warnings): no-cli, no-dtls, no-tlsv1, no-tlsv1_1.
     const keys = result.lines.map((line) => line.split("=")[0]);
     for (const forbidden of [
       "no-auth",
@@ -164,7 +161,15 @@ describe("coturn entrypoint: rendering the config", () => {
       "user",
       "allow-loopback-peers",
       "server-relay",
+      "cli",
       "cli-password",
+      "dtls",
+      "enable-tlsv1",
+      "enable-tlsv1_1",
+      "no-cli",
+      "no-dtls",
+      "no-tlsv1",
+      "no-tlsv1_1",
     ]) {
       expect(keys, forbidden).not.toContain(forbidden);
     }
@@ -202,12 +207,14 @@ describe("coturn entrypoint: rendering the config", () => {
     expect(result.lines).toContain("relay-ip=127.0.0.1");
   });
 
-  it("leaves TLS out when no certificate is configured", () => {
+  it("leaves TLS out when no certificate is configured (empty certificate names keep coturn from looking)", () => {
     const result = render();
     expect(result.status, result.stderr).toBe(0);
     expect(result.lines).toContain("no-tls");
+    expect(valuesOf(result.lines, "cert")).toEqual([""]);
+    expect(valuesOf(result.lines, "pkey")).toEqual([""]);
     const keys = result.lines.map((line) => line.split("=")[0]);
-    for (const tlsKey of ["tls-listening-port", "cert", "pkey", "aux-server"]) expect(keys).not.toContain(tlsKey);
+    for (const tlsKey of ["tls-listening-port", "aux-server"]) expect(keys).not.toContain(tlsKey);
   });
 
   it("renders TLS on TLS_PORT and a second TLS listener on TLS_ALT_PORT when a certificate is configured", () => {
@@ -222,7 +229,6 @@ describe("coturn entrypoint: rendering the config", () => {
     expect(result.lines).toContain(`pkey=${key}`);
     expect(result.lines).toContain("aux-server=127.0.0.1:443");
     expect(result.lines).not.toContain("no-tls");
-    expect(result.lines).toContain("no-dtls");
   });
 
   it("logs the worker's fingerprint of each secret, never a secret", () => {
@@ -371,8 +377,7 @@ describe("coturn entrypoint: refusing bad settings", () => {
   });
 });
 
-const coturnInstalled =
-  requireCoturn();
+const coturnInstalled = requireCoturn();
 
 /** Free ports on 127.0.0.1, all different from each other and from `taken`. */
 async function distinctFreePorts(count: number, taken: number[] = []): Promise<number[]> {
@@ -386,7 +391,7 @@ async function distinctFreePorts(count: number, taken: number[] = []): Promise<n
 
 type RenderedNode = Coturn & { config: string };
 
-/** Renders a loopback node, optionally edits the config, and starts Debian's coturn with it. */
+/** Renders a loopback node, optionally edits the config, and starts the built coturn with it. */
 async function startRenderedNode(
   extra: Record<string, string>,
   edit: (config: string) => string = (config) => config,
@@ -407,14 +412,19 @@ function expectRelayed(result: AllocationResult) {
   expect(result.ok, result.output).toBe(true);
 }
 
-/** The allocation was authorised, and then coturn refused the peer address. */
+/** The allocation was authorised, and then coturn refused the peer address (4.10+ sends no reason phrase). */
 function expectPeerRefused(result: AllocationResult) {
   expect(result.ok, result.output).toBe(false);
-  expect(result.output).toContain("403 (Forbidden IP)");
+  expect(result.output).toMatch(/error 403\b/);
   expect(result.output).not.toContain("Cannot complete Allocation");
 }
 
-describe.skipIf(!coturnInstalled)("Debian coturn running the rendered config", () => {
+/** The Allocate was refused for its credential: coturn answered 401 to the authenticated request. */
+async function expectCredentialRefused(port: number, username: string, password: string) {
+  expect(await allocateOnce(port, username, password)).toMatchObject({ ok: false, errorCode: 401 });
+}
+
+describe.skipIf(!coturnInstalled)("the pinned coturn running the rendered config", () => {
   // hardened: the render as the container would write it (plus the loopback test switch).
   // control: the same render with exactly one line removed, the 127.0.0.0/8 deny.
   let hardened: RenderedNode | undefined;
@@ -455,11 +465,10 @@ describe.skipIf(!coturnInstalled)("Debian coturn running the rendered config", (
 
   it("refuses credentials minted with a secret that is not in TURN_SECRETS", async () => {
     const { username, password } = mintCoturnCredential(UNKNOWN_SECRET, "mallory");
-    for (const node of [hardened!, control!]) {
-      const result = await tryAllocation(node, username, password);
-      expect(result.ok).toBe(false);
-      expect(result.output).toContain("Cannot complete Allocation");
-    }
+    for (const node of [hardened!, control!]) await expectCredentialRefused(node.port, username, password);
+    // The same client with a credential of a known secret allocates: the 401 is the secret's doing.
+    const known = mintCoturnCredential(CURRENT_SECRET, "mallory");
+    expect(await allocateOnce(hardened!.port, known.username, known.password)).toMatchObject({ ok: true });
   });
 
   it("refuses to relay to a peer in a denied range (127.0.0.0/8), even with loopback peers allowed", async () => {
@@ -470,10 +479,12 @@ describe.skipIf(!coturnInstalled)("Debian coturn running the rendered config", (
   });
 
   it("answers the image's health check, which fails against a port nobody listens on", async () => {
+    // The image's turnutils_stunclient is the pinned build's: put that first on PATH.
+    const path = `${dirname(coturnProgram("turnserver"))}:${process.env.PATH ?? "/usr/bin:/bin"}`;
     const check = (port: number) =>
       spawnSync("sh", [HEALTHCHECK], {
         env: {
-          PATH: process.env.PATH,
+          PATH: path,
           LISTENING_IP: "127.0.0.1",
           LISTENING_PORT: String(port),
           HEALTHCHECK_TIMEOUT: "3",
@@ -491,18 +502,58 @@ describe.skipIf(!coturnInstalled)("Debian coturn running the rendered config", (
 
 const opensslInstalled = coturnInstalled && requireTool("openssl", "apt-get install openssl");
 
-describe.skipIf(!opensslInstalled)("Debian coturn with TLS and an allowed-peer exception", () => {
+/** The inodes of the sockets a process holds open. */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    const target = (() => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    })();
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  return inodes;
+}
+
+/** Local ports of the process's sockets in /proc/net/<table>, optionally only those in one state (hex). */
+function socketPorts(pid: number, tables: string[], state?: string): number[] {
+  const inodes = socketInodes(pid);
+  const ports = new Set<number>();
+  for (const table of tables) {
+    for (const line of readFileSync(`/proc/net/${table}`, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || !inodes.has(fields[9]!) || (state && fields[3] !== state)) continue;
+      ports.add(Number.parseInt(fields[1]!.split(":")[1]!, 16));
+    }
+  }
+  return [...ports];
+}
+
+const listeningTcpPorts = (pid: number) => socketPorts(pid, ["tcp", "tcp6"], "0A");
+const boundUdpPorts = (pid: number) => socketPorts(pid, ["udp", "udp6"]);
+
+/** A throwaway self-signed certificate for REALM, made with openssl. */
+function selfSignedCertificate(name: string): { cert: string; key: string } {
+  const cert = join(workDir, `${name}-cert.pem`);
+  const key = join(workDir, `${name}-key.pem`);
+  const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+  args.push("-subj", `/CN=${REALM}`, "-keyout", key, "-out", cert);
+  const openssl = spawnSync("openssl", args, { encoding: "utf8", timeout: 15_000 });
+  expect(openssl.status, openssl.stderr).toBe(0);
+  return { cert, key };
+}
+
+describe.skipIf(!opensslInstalled)("the pinned coturn with TLS and an allowed-peer exception", () => {
   let node: RenderedNode | undefined;
   let tlsPort = 0;
   let altPort = 0;
 
   beforeAll(async () => {
-    const cert = join(workDir, "tls-cert.pem");
-    const key = join(workDir, "tls-key.pem");
-    const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
-    args.push("-subj", `/CN=${REALM}`, "-keyout", key, "-out", cert);
-    const openssl = spawnSync("openssl", args, { encoding: "utf8", timeout: 15_000 });
-    expect(openssl.status, openssl.stderr).toBe(0);
+    const { cert, key } = selfSignedCertificate("tls");
     [tlsPort, altPort] = (await distinctFreePorts(2)) as [number, number];
     node = await startRenderedNode(
       {
@@ -532,9 +583,7 @@ describe.skipIf(!opensslInstalled)("Debian coturn with TLS and an allowed-peer e
   it("accepts a secret added to coturn's turn_secret table while it runs (rotation without restart)", async () => {
     const tableSecret = "icegate-infra-table-5a6b7c8d9e";
     const { username, password } = mintCoturnCredential(tableSecret, "grace");
-    const before = await tryAllocation(node!, username, password);
-    expect(before.ok).toBe(false);
-    expect(before.output).toContain("Cannot complete Allocation");
+    await expectCredentialRefused(node!.port, username, password);
 
     const userdb = /^userdb=(.*)$/m.exec(node!.config)![1]!;
     const database = new DatabaseSync(userdb);
@@ -549,7 +598,7 @@ describe.skipIf(!opensslInstalled)("Debian coturn with TLS and an allowed-peer e
   it("allocates over TLS 1.2+ on TLS_PORT and on the second TLS port, TLS_ALT_PORT", async () => {
     const { username, password } = mintCoturnCredential(NEXT_SECRET, "frank");
     for (const port of [tlsPort, altPort]) {
-      const allocation = await allocateOverTls(port, username, password);
+      const allocation = await allocateOnce(port, username, password, { transport: "tls" });
       expect(allocation, `port ${port}`).toMatchObject({ ok: true });
       expect(allocation.relayed).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(["TLSv1.2", "TLSv1.3"]).toContain(allocation.tlsVersion);
@@ -558,7 +607,96 @@ describe.skipIf(!opensslInstalled)("Debian coturn with TLS and an allowed-peer e
 
   it("refuses over TLS a credential minted with a secret it does not have", async () => {
     const { username, password } = mintCoturnCredential(UNKNOWN_SECRET, "mallory");
-    const allocation = await allocateOverTls(altPort, username, password);
+    const allocation = await allocateOnce(altPort, username, password, { transport: "tls" });
     expect(allocation).toMatchObject({ ok: false, errorCode: 401 });
+  });
+});
+
+describe.skipIf(!opensslInstalled)("the pinned coturn starting the rendered config exactly as the image would", () => {
+  // No test switch and no edit: the config the container writes, on loopback ports.
+  let plain: RenderedNode | undefined;
+  let tls: RenderedNode | undefined;
+  let tlsPort = 0;
+  const startupLogs: Record<"plain" | "tls", string> = { plain: "", tls: "" };
+
+  /** The node's log once coturn has finished starting (its auth threads and Prometheus exporter are up). */
+  async function startupLog(node: RenderedNode): Promise<string> {
+    const started = () =>
+      /Total auth threads/.test(node.output()) && /prometheus collector started/.test(node.output());
+    await waitFor(
+      async () => started(),
+      15_000,
+      () => `coturn did not finish starting:\n${node.output()}`,
+    );
+    return node.output();
+  }
+
+  beforeAll(async () => {
+    const { cert, key } = selfSignedCertificate("clean");
+    [tlsPort] = (await distinctFreePorts(1)) as [number];
+    [plain, tls] = await Promise.all([
+      startRenderedNode({}, undefined, [tlsPort]),
+      startRenderedNode({ TLS_CERT: cert, TLS_KEY: key, TLS_PORT: String(tlsPort) }, undefined, [tlsPort]),
+    ]);
+    startupLogs.plain = await startupLog(plain);
+    startupLogs.tls = await startupLog(tls);
+  });
+
+  afterAll(async () => {
+    await Promise.all([plain?.stop(), tls?.stop()]);
+  });
+
+  const problems = (log: string) =>
+    log.split("\n").filter((line) => /\b(WARNING|ERROR)\b|Bad configuration/.test(line));
+
+  it("runs the version the image pins", () => {
+    const dockerfile = readFileSync(join(COTURN_DIR, "Dockerfile"), "utf8");
+    const pinned = /^ARG COTURN_VERSION=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(startupLogs.plain).toContain(`Coturn Version Coturn-${pinned} `);
+  });
+
+  it("starts without a configuration warning or error, TLS off", () => {
+    expect(startupLogs.plain).toContain("Black listing: ::1-1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+    expect(problems(startupLogs.plain)).toEqual([]);
+  });
+
+  it("starts without a configuration warning or error, TLS on", () => {
+    expect(startupLogs.tls).toContain("Certificate file found");
+    expect(problems(startupLogs.tls)).toEqual([]);
+  });
+
+  it("keeps the CLI and DTLS off without the deprecated no-cli and no-dtls lines", () => {
+    expect(startupLogs.tls).toContain("DTLS listeners are not started");
+    // Every TCP port coturn listens on is one the config asked for: no telnet CLI (5766 by default).
+    const prometheus = Number(/^prometheus-port=(\d+)$/m.exec(tls!.config)![1]);
+    expect(listeningTcpPorts(tls!.pid).sort()).toEqual([tls!.port, tlsPort, prometheus].sort());
+    expect(listeningTcpPorts(plain!.pid).sort()).toEqual(
+      [plain!.port, Number(/^prometheus-port=(\d+)$/m.exec(plain!.config)![1])].sort(),
+    );
+    // And no UDP socket on the TLS port: DTLS would listen there.
+    expect(boundUdpPorts(tls!.pid)).not.toContain(tlsPort);
+    expect(boundUdpPorts(tls!.pid)).toContain(tls!.port);
+  });
+
+  /** openssl s_client with one protocol version; SECLEVEL=0 lets OpenSSL 3 offer TLS 1.0 and 1.1 at all. */
+  function handshake(version: "-tls1" | "-tls1_1" | "-tls1_2") {
+    const args = ["s_client", "-connect", `127.0.0.1:${tlsPort}`, version, "-cipher", "DEFAULT@SECLEVEL=0"];
+    const run = spawnSync("openssl", args, { input: "", encoding: "utf8", timeout: 15_000 });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  }
+
+  it("refuses TLS 1.0 and TLS 1.1: the server answers the client's hello with an alert", () => {
+    for (const version of ["-tls1", "-tls1_1"] as const) {
+      const { status, output } = handshake(version);
+      expect(status, `${version}: ${output}`).not.toBe(0);
+      expect(output, version).toMatch(/SSL alert number \d+/);
+      expect(output, version).toContain("Cipher is (NONE)");
+    }
+  });
+
+  it("accepts TLS 1.2", () => {
+    const { status, output } = handshake("-tls1_2");
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/New, TLSv1\.2, Cipher is [A-Z0-9-]+/);
   });
 });

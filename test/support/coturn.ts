@@ -12,6 +12,8 @@ import { freePort, start, type Started, waitFor } from "./processes";
 
 export interface Coturn {
   port: number;
+  /** turnserver's process id. */
+  pid: number;
   realm: string;
   output: () => string;
   stop: () => Promise<void>;
@@ -78,6 +80,7 @@ export async function runCoturn(
   }
   return {
     port,
+    pid: server.child.pid!,
     realm,
     output: server.output,
     stop: async () => {

@@ -58,3 +58,11 @@ export function rangeContains(range: IpRange, address: string): boolean {
   const { family, value } = parseIp(address);
   return family === range.family && range.first <= value && value <= range.last;
 }
+
+/** An address as text: dotted IPv4, or IPv6 in full eight groups (no `::` shortening, which tests do not need). */
+export function formatIp(family: 4 | 6, value: bigint): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => ((value >> shift) & 0xffn).toString()).join(".");
+  const groups: string[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((value >> shift) & 0xffffn).toString(16));
+  return groups.join(":");
+}
