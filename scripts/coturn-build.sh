@@ -1,41 +1,62 @@
 #!/usr/bin/env bash
-# Builds the coturn the fleet image pins (infrastructure/coturn/Dockerfile) from its source tarball, for the tests
-# and for `npm start`, and caches the install per tarball checksum and -dev package versions, as .ci/run caches Node.
+# Builds the coturn the fleet image pins (infrastructure/coturn/Dockerfile, `ARG COTURN_VERSION`) from its source, for
+# the tests and for `npm start`, and caches the install per source checksum and -dev package versions, as .ci/run
+# caches Node.
 #
-#   bash scripts/coturn-build.sh            build if needed; print the install's bin directory on stdout
-#   COTURN_TARBALL=/path/coturn-X.tar.xz    use another copy of the tarball (default: ../shared/coturn/ beside the repo)
+#   bash scripts/coturn-build.sh                 build if needed; print the install's bin directory on stdout
+#   COTURN_TARBALL=/path/coturn-X.tar.xz         use that tarball (default: ../shared/coturn/ beside the repository)
+#   COTURN_GIT_DIR=/path/to/coturn-checkout      make the tarball from a clone of github.com/coturn/coturn with
+#                                                `git archive --prefix=coturn-X/ X` (tag X), as CI does
 #
-# The tarball's SHA-256 must match the SHA256SUMS file beside it. Needs Debian's build-essential, pkg-config,
-# libevent-dev, libssl-dev, libsqlite3-dev and libmicrohttpd-dev (.ci/run installs them).
+# Either way the source must be exactly the release: the SHA-256 of the uncompressed tar must equal the line for
+# coturn-X.tar in scripts/coturn-source.sha256 (committed), so only the content and the release's commit id matter,
+# never the compressor's version. A SHA256SUMS beside a given tarball is checked too. Needs Debian's build-essential,
+# pkg-config, libevent-dev, libssl-dev, libsqlite3-dev and libmicrohttpd-dev (.ci/run and ci.yml install them).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+fail() {
+  echo "coturn-build: $*" >&2
+  exit 1
+}
 
 version="$(sed -n 's/^ARG COTURN_VERSION=\([0-9.]*\)$/\1/p' "$repo/infrastructure/coturn/Dockerfile")"
-[ -n "$version" ] || { echo "coturn-build: no ARG COTURN_VERSION in infrastructure/coturn/Dockerfile" >&2; exit 1; }
+[ -n "$version" ] || fail "no ARG COTURN_VERSION in infrastructure/coturn/Dockerfile"
+expected="$(awk -v name="coturn-$version.tar" '$2 == name { print $1 }' "$repo/scripts/coturn-source.sha256")"
+[ -n "$expected" ] || fail "scripts/coturn-source.sha256 has no checksum for coturn-$version.tar"
 
-tarball="${COTURN_TARBALL:-$repo/../shared/coturn/coturn-$version.tar.xz}"
-sums="$(dirname "$tarball")/SHA256SUMS"
-[ -f "$tarball" ] || { echo "coturn-build: $tarball not found (set COTURN_TARBALL)" >&2; exit 1; }
-[ -f "$sums" ] || { echo "coturn-build: $sums not found: refusing to build an unchecked tarball" >&2; exit 1; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 
-expected="$(awk -v name="$(basename "$tarball")" '$2 == name || $2 == "*" name { print $1 }' "$sums")"
-actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
-if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
-  echo "coturn-build: checksum mismatch for $tarball (expected ${expected:-none}, got $actual)" >&2
-  exit 1
+if [ -n "${COTURN_GIT_DIR:-}" ]; then
+  [ -d "$COTURN_GIT_DIR" ] || fail "COTURN_GIT_DIR=$COTURN_GIT_DIR is not a directory"
+  git -C "$COTURN_GIT_DIR" archive --format=tar --prefix="coturn-$version/" "$version" >"$work/source.tar" ||
+    fail "git archive of tag $version failed in $COTURN_GIT_DIR"
+else
+  tarball="${COTURN_TARBALL:-$repo/../shared/coturn/coturn-$version.tar.xz}"
+  [ -f "$tarball" ] || fail "$tarball not found (set COTURN_TARBALL, or COTURN_GIT_DIR to a coturn clone)"
+  sums="$(dirname "$tarball")/SHA256SUMS"
+  if [ -f "$sums" ]; then
+    listed="$(awk -v name="$(basename "$tarball")" '$2 == name || $2 == "*" name { print $1 }' "$sums")"
+    actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
+    [ -z "$listed" ] || [ "$listed" = "$actual" ] ||
+      fail "checksum mismatch for $tarball against $sums (expected $listed, got $actual)"
+  fi
+  xz -dc "$tarball" >"$work/source.tar" || fail "$tarball is not an xz-compressed tar"
 fi
 
-# The cache key: the tarball's checksum and the versions of the -dev packages it links against.
+actual="$(sha256sum "$work/source.tar" | cut -d' ' -f1)"
+[ "$expected" = "$actual" ] ||
+  fail "the coturn $version source is not the release: tar checksum $actual, scripts/coturn-source.sha256 says $expected"
+
+# The cache key: the source's checksum and the versions of the -dev packages it links against.
 deps="$(dpkg-query -W -f='${Package}=${Version} ' libevent-dev libssl-dev libsqlite3-dev libmicrohttpd-dev 2>/dev/null || true)"
 key="$(printf '%s %s' "$actual" "$deps" | sha256sum | cut -c1-16)"
 prefix="${XDG_CACHE_HOME:-$HOME/.cache}/icegate/coturn-$version-$key"
 
 # `.complete` is written last, so an interrupted build is never taken for a finished one.
 if [ ! -f "$prefix/.complete" ]; then
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
   echo "coturn-build: building coturn $version into $prefix" >&2
-  tar -xJf "$tarball" -C "$work"
+  tar -xf "$work/source.tar" -C "$work"
   (
     cd "$work/coturn-$version"
     TURN_NO_PQ=1 TURN_NO_MYSQL=1 TURN_NO_MONGO=1 TURN_NO_HIREDIS=1 ./configure --prefix="$prefix" >"$work/configure.log" 2>&1 ||

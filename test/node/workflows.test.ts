@@ -42,12 +42,14 @@ describe("ci.yml", () => {
     expect(node?.with?.["node-version"]).toBe(22);
   });
 
-  it("installs coturn and chromium from apt, then runs npm ci, the type check, lint, tests and the dry-run build", () => {
+  it("installs chromium and coturn's build packages from apt, then runs npm ci, the type check, lint, tests and the dry-run build", () => {
     const script = runs(job);
     for (const expected of [
       "apt-get install",
-      "coturn",
       "chromium",
+      "libevent-dev",
+      "libssl-dev",
+      "libmicrohttpd-dev",
       "npm ci",
       "npm run typecheck",
       "npm run lint",
@@ -57,6 +59,25 @@ describe("ci.yml", () => {
       expect(script).toContain(expected);
     }
     expect(script.indexOf("npm ci")).toBeLessThan(script.indexOf("npm test"));
+  });
+
+  it("never installs a distribution's coturn: it builds the pinned release from its tag with scripts/coturn-build.sh", () => {
+    const installs = job.steps
+      .flatMap((step) => (step.run ?? "").split("\n"))
+      .filter((line) => /apt-get install/.test(line));
+    for (const line of installs) expect(line).not.toMatch(/\bcoturn\b/);
+    const version = job.steps.find((step) => step.run?.includes("ARG COTURN_VERSION"));
+    expect(version?.run).toContain("infrastructure/coturn/Dockerfile");
+    const build = job.steps.find((step) => step.run?.includes("scripts/coturn-build.sh"));
+    expect(build?.run).toContain("https://github.com/coturn/coturn.git");
+    expect(build?.run).toMatch(/--branch "\$COTURN_VERSION"/);
+    expect(build?.run).toContain("COTURN_GIT_DIR=");
+    expect(JSON.stringify(build)).toContain("steps.coturn.outputs.version");
+    // The tests build (or find cached) the same source.
+    const test = job.steps.find((step) => step.run === "npm test") as Step & { env?: Record<string, string> };
+    expect(test.env?.COTURN_GIT_DIR).toBe("${{ runner.temp }}/coturn");
+    const steps = job.steps.map((step) => step.run ?? "");
+    expect(steps.findIndex((run) => run.includes("coturn-build.sh"))).toBeLessThan(steps.indexOf("npm test"));
   });
 
   it("runs the same gates as .ci/run", () => {
