@@ -1,11 +1,14 @@
 /**
  * The core promise, end to end: credentials served by the worker (running in workerd under
- * `wrangler dev`) complete a real allocation on Debian's coturn; tampered and expired ones are refused.
+ * `wrangler dev`) complete a real allocation on the coturn the fleet pins (built from source); tampered and expired
+ * ones are refused with a 401, read by a client that reads coturn's answer (test/support/turn-client.ts): coturn 4.17's
+ * stateless nonce keeps turnutils_uclient retrying a refused credential for about 15 s.
  */
 import { createHmac } from "node:crypto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coturn, startCoturn, tryAllocation } from "../support/coturn";
+import { allocateOnce } from "../support/turn-client";
 import { requireCoturn } from "../support/coturn-build";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 
@@ -13,8 +16,7 @@ const TURN_SECRET = "integration-turn-secret-5e8d1c2b7a";
 const JWT_SECRET = "integration-jwt-secret-0123456789abcdef0123456789";
 const REST_KEY = "integration-rest-key-9f8e7d6c";
 
-const enabled =
-  requireCoturn();
+const enabled = requireCoturn();
 
 interface TurnServer {
   urls: string[];
@@ -80,33 +82,34 @@ describe.skipIf(!enabled)("worker credentials against a real coturn", () => {
     expect(result.ok, result.output).toBe(true);
   });
 
+  /** coturn's answer to an authenticated Allocate with this credential, read directly (over TCP). */
+  const allocate = (username: string, password: string) => allocateOnce(coturn.port, username, password);
+
   it("is refused by coturn when the credential is tampered with", async () => {
     const turn = await fetchTurnServer();
     const flipped = `${turn.credential!.startsWith("A") ? "B" : "A"}${turn.credential!.slice(1)}`;
-    const result = await tryAllocation(coturn, turn.username!, flipped);
-    expect(result.ok).toBe(false);
-    expect(result.output).toContain("Cannot complete Allocation");
+    expect(await allocate(turn.username!, flipped)).toMatchObject({ ok: false, errorCode: 401 });
+    // The untampered credential allocates with the same client: the 401 is the tampering's doing.
+    expect(await allocate(turn.username!, turn.credential!)).toMatchObject({ ok: true });
   });
 
   it("is refused by coturn when the username is changed to another user", async () => {
     const turn = await fetchTurnServer();
     const [expiry] = turn.username!.split(":");
-    const result = await tryAllocation(coturn, `${expiry}:someone-else`, turn.credential!);
-    expect(result.ok).toBe(false);
+    expect(await allocate(`${expiry}:someone-else`, turn.credential!)).toMatchObject({ ok: false, errorCode: 401 });
   });
 
   it("is refused by coturn when the expiry is pushed forward without re-signing", async () => {
     const turn = await fetchTurnServer();
     const [expiry, user] = turn.username!.split(":");
-    const result = await tryAllocation(coturn, `${Number(expiry) + 86400}:${user}`, turn.credential!);
-    expect(result.ok).toBe(false);
+    const pushed = await allocate(`${Number(expiry) + 86400}:${user}`, turn.credential!);
+    expect(pushed).toMatchObject({ ok: false, errorCode: 401 });
   });
 
   it("is refused by coturn once expired, even when correctly signed", async () => {
     const username = `${Math.floor(Date.now() / 1000) - 60}:integration-user`;
     const password = createHmac("sha1", TURN_SECRET).update(username).digest("base64");
-    const result = await tryAllocation(coturn, username, password);
-    expect(result.ok).toBe(false);
+    expect(await allocate(username, password)).toMatchObject({ ok: false, errorCode: 401 });
     // The same recipe with a future expiry works, so the refusal above is the expiry's doing.
     const fresh = `${Math.floor(Date.now() / 1000) + 60}:integration-user`;
     const control = await tryAllocation(coturn, fresh, createHmac("sha1", TURN_SECRET).update(fresh).digest("base64"));

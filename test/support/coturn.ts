@@ -44,8 +44,6 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
     ...options.secrets.map((secret) => `static-auth-secret=${secret}`),
     `realm=${realm}`,
     "no-tls",
-    "no-dtls",
-    "no-cli",
     "fingerprint",
     "log-file=stdout",
     "simple-log",

@@ -122,7 +122,7 @@ export async function openTurnClient(options: TurnClientOptions): Promise<TurnCl
 
   return {
     async allocate(username, password, family = 4) {
-      const requested = [{ type: Attr.RequestedTransport, value: new Uint8Array([UDP, 0, 0, 0]) }];
+      const requested: StunAttribute[] = [{ type: Attr.RequestedTransport, value: new Uint8Array([UDP, 0, 0, 0]) }];
       if (family === 6) requested.push({ type: REQUESTED_ADDRESS_FAMILY, value: new Uint8Array([0x02, 0, 0, 0]) });
       let answer = await exchange(MessageType.AllocateRequest, requested);
       // 401 asks for credentials; after they were sent, only 438 (stale nonce) is worth one more try.
