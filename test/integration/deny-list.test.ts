@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Coturn, runCoturn } from "../support/coturn";
+import { type Coturn, runCoturn, startCoturn } from "../support/coturn";
 import { requireCoturn } from "../support/coturn-build";
 import { renderCoturnConfig } from "../support/coturn-entrypoint";
 import { formatIp, parseIp, rangeContains } from "../support/ip-ranges";
@@ -160,5 +160,23 @@ describe.skipIf(!enabled)("the deny list on the coturn the image pins: CreatePer
   it("answers a peer of the other address family with 443, so each range is probed on its own family", async () => {
     expect(await v4!.createPermission("2606:4700:4700::1111")).toMatchObject({ ok: false, errorCode: 443 });
     expect(await v6!.createPermission("8.8.8.8")).toMatchObject({ ok: false, errorCode: 443 });
+  });
+});
+
+describe.skipIf(!enabled)('why the deny list never names "::" nor starts a range there', () => {
+  it.each(["::", "::-::ffff:ffff"])("denied-peer-ip=%s refuses every IPv4 peer, public ones included", async (line) => {
+    const coturn = await startCoturn({ secrets: [SECRET], extra: [`denied-peer-ip=${line}`] });
+    const client = await openTurnClient({ port: coturn.port }).catch(async (error: unknown) => {
+      await coturn.stop();
+      throw error;
+    });
+    try {
+      const { username, password } = mintCoturnCredential(SECRET, "trap");
+      expect(await client.allocate(username, password, 4), coturn.output()).toMatchObject({ ok: true });
+      expect(await client.createPermission("8.8.8.8")).toMatchObject({ ok: false, errorCode: 403 });
+    } finally {
+      client.close();
+      await coturn.stop();
+    }
   });
 });
