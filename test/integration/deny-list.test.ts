@@ -7,7 +7,7 @@
  * installs a permission: nothing is ever sent to a peer.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coturn, runCoturn, startCoturn } from "../support/coturn";
@@ -62,6 +62,11 @@ describe.skipIf(!enabled)("the deny list on the coturn the image pins: CreatePer
   const allocations: Record<4 | 6, string | undefined> = { 4: undefined, 6: undefined };
 
   beforeAll(async () => {
+    // The IPv6 relay address is the loopback ::1: without it there is no IPv6 allocation to probe.
+    const loopback6 = Object.values(networkInterfaces())
+      .flat()
+      .some((address) => address?.family === "IPv6" && address.address === "::1");
+    expect(loopback6, "this machine has no ::1 on its loopback interface (IPv6 disabled?)").toBe(true);
     const port = await freePort();
     const relayBase = 20000 + Math.floor(Math.random() * 400) * 100;
     const output = join(dir, "turnserver.conf");
