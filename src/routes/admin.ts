@@ -1,9 +1,10 @@
 /**
  * Operator routes, behind `Authorization: Bearer <ADMIN_API_TOKEN>` (src/auth/admin.ts; 404 without the secret):
  * - POST /api/admin/revoke `{"user": "<token sub>"}` or `{"username": "<an issued TURN username>"}`, optional
- *   `"reason"`: icegate stops issuing to that user (deny entry in KV for the longest credential lifetime), and
- *   the reply says per backend what was done. coturn and ExpressTURN credentials cannot be revoked one by one:
- *   they stay valid until they expire (docs/ROTATION.md, "Emergency: stop one user").
+ *   `"reason"`: icegate stops issuing to that user (deny entry in KV for the longest credential lifetime), the
+ *   user's cached Cloudflare and Metered credentials are revoked there (src/admin/provider-revoke.ts), and the
+ *   reply says per backend what was done. coturn and ExpressTURN credentials cannot be revoked one by one: they
+ *   stay valid until they expire (docs/ROTATION.md, "Emergency: stop one user").
  * - GET /api/admin/revocations: the active deny entries (user hash, since, until, reason).
  * Every call's log line is the audit record: the operator token's fingerprint, the action and the result.
  */
@@ -14,6 +15,7 @@ import type { AppEnv } from "../app-env";
 import { requireOperator } from "../auth/admin";
 import { loadConfig, type Config } from "../config";
 import { deny, listDenied } from "../admin/deny-list";
+import { revokeAtProviders } from "../admin/provider-revoke";
 import { hashedUserId, userHashOfTurnUserId } from "../credentials/user-id";
 import { AppError, notConfigured } from "../errors";
 import { BodyError, readTextCapped } from "../http/body";
@@ -72,7 +74,7 @@ function longestLifetime(config: Config): number {
 function backendResults(config: Config): Record<string, { action: string; note: string }> {
   const results: Record<string, { action: string; note: string }> = {};
   const until = "Credentials already issued stay valid until they expire (at most TURN_TTL_SECONDS).";
-  const notes: Record<ProviderName, { action: string; note: string }> = {
+  const notes: Partial<Record<ProviderName, { action: string; note: string }>> = {
     coturn: {
       action: "none",
       note: `${until} For a hard cut, rotate TURN_SECRET (docs/ROTATION.md); coturn's user-quota limits a known user id meanwhile.`,
@@ -81,20 +83,12 @@ function backendResults(config: Config): Record<string, { action: string; note: 
       action: "none",
       note: `${until} For a hard cut, regenerate the ExpressTURN secret key (docs/ROTATION.md).`,
     },
-    cloudflare: {
-      action: "not_revoked",
-      note:
-        config.cache.scope === "global"
-          ? "CACHE_SCOPE=global: every user shares one Cloudflare credential, which is not revoked. Rotate the TURN key for a hard cut (docs/ROTATION.md)."
-          : "Already issued Cloudflare credentials stay valid until they expire; revoke them in the Cloudflare dashboard for a hard cut.",
-    },
-    metered: {
-      action: "not_revoked",
-      note: "Already issued Metered credentials stay valid until they expire; delete them in the Metered dashboard for a hard cut.",
-    },
     twilio: { action: "none", note: "Twilio tokens cannot be revoked one by one; they expire with their TTL." },
   };
-  for (const provider of config.providers) results[provider] = notes[provider];
+  for (const provider of config.providers) {
+    const note = notes[provider];
+    if (note) results[provider] = note;
+  }
   return results;
 }
 
@@ -114,11 +108,14 @@ export const admin = new Hono<AppEnv>()
     if (userHash === undefined) throw invalid("username");
     log.user = userHash;
     const entry = await deny(kv, userHash, longestLifetime(config), body.reason);
+    const atProviders = await revokeAtProviders(config, kv, userHash);
     const backends = {
       icegate: { action: "denied", note: "New requests get 403 revoked." },
       ...backendResults(config),
+      ...atProviders,
     };
-    log.result = `denied_until:${entry.until}`;
+    const providerResults = Object.entries(atProviders).map(([name, report]) => `,${name}:${report.action}`);
+    log.result = `denied_until:${entry.until}${providerResults.join("")}`;
     return c.json(
       {
         user: userHash,
