@@ -79,7 +79,7 @@ export async function revokeAtProviders(
         )
       : {
           action: "not_revoked",
-          note: "CACHE_SCOPE=global: every user shares one Cloudflare credential, which is not revoked. Roll the TURN key's API token or create a new TURN key for a hard cut (docs/ROTATION.md).",
+          note: "CACHE_SCOPE=global: the shared credential is not revoked",
         };
   }
   if (config.providers.includes("metered") && metered) {
@@ -87,12 +87,12 @@ export async function revokeAtProviders(
     reports.metered = !secretKey
       ? {
           action: "not_revoked",
-          note: "METERED_API_KEY mode: the API key's credentials are shared and do not expire; regenerate the API key for a hard cut.",
+          note: "API key mode: the shared credential is not deleted",
         }
       : !perUser
         ? {
             action: "not_revoked",
-            note: "CACHE_SCOPE=global: every user shares one Metered credential, which is not deleted.",
+            note: "CACHE_SCOPE=global: the shared credential is not deleted",
           }
         : await revokeEach(kv, "metered", userHash, (username) => {
             const url = new URL(`${metered.apiUrl}/api/v1/turn/credential`);
@@ -117,10 +117,10 @@ async function revokeEach(
   try {
     cached = await cachedFor(kv, provider, userHash);
   } catch {
-    return { action: "failed", note: "The credential cache could not be read." };
+    return { action: "failed", note: "cache unreadable" };
   }
   if (cached.usernames.length === 0) {
-    return { action: "nothing_cached", revoked: 0, found: 0, note: "No credential of this user is cached." };
+    return { action: "nothing_cached", revoked: 0, found: 0, note: "none cached" };
   }
   const statuses = await Promise.all(cached.usernames.map(revoke));
   const revoked = statuses.filter((status) => status >= 200 && status <= 299).length;
@@ -129,9 +129,6 @@ async function revokeEach(
     action: revoked === statuses.length ? "revoked" : "failed",
     revoked,
     found: statuses.length,
-    note:
-      revoked === statuses.length
-        ? `The user's credentials were ${provider === "cloudflare" ? "revoked" : "deleted"} at the provider.`
-        : "The provider refused or did not answer; revoke them in its dashboard.",
+    note: revoked === statuses.length ? "revoked at the provider" : "the provider refused; use its dashboard",
   };
 }

@@ -160,49 +160,6 @@ export function buildOpenApiDocument(): JsonSchema {
           },
         },
       },
-      "/api/admin/revoke": {
-        post: {
-          operationId: "revokeUser",
-          summary: "Operator: stop issuing to one user, and say per backend what was done",
-          security: [{ operator: [] }],
-          requestBody: {
-            required: true,
-            content: {
-              "application/json": {
-                schema: {
-                  type: "object",
-                  additionalProperties: false,
-                  properties: {
-                    user: { type: "string", description: "A token's `sub`." },
-                    username: { type: "string", description: "An issued TURN username." },
-                    reason: { type: "string", maxLength: 200 },
-                  },
-                },
-              },
-            },
-          },
-          responses: {
-            "200": { description: "The deny entry (user hash, since, until) and what each backend did." },
-            "400": errors["400"],
-            "401": error("No operator token, or a wrong one."),
-            "404": error("ADMIN_API_TOKEN is not set: there is no operator route."),
-            "429": errors["429"],
-          },
-        },
-      },
-      "/api/admin/revocations": {
-        get: {
-          operationId: "listRevocations",
-          summary: "Operator: the active deny entries (user hash, since, until, reason)",
-          security: [{ operator: [] }],
-          responses: {
-            "200": { description: "`{revocations: [{user, since, until, reason?}]}`" },
-            "401": error("No operator token, or a wrong one."),
-            "404": error("ADMIN_API_TOKEN is not set: there is no operator route."),
-            "429": errors["429"],
-          },
-        },
-      },
       "/check": {
         get: {
           operationId: "getCheckPage",

@@ -70,24 +70,18 @@ function longestLifetime(config: Config): number {
   return config.turn.ttlSeconds + MARGIN_SECONDS;
 }
 
-/** What happens at each backend of TURN_PROVIDERS when a user is revoked. */
+/** What a revocation means at the backends that cannot revoke one credential (docs/ROTATION.md). */
+const UNTIL_EXPIRY: Partial<Record<ProviderName, string>> = {
+  coturn: "valid until expiry; hard cut: rotate TURN_SECRET",
+  expressturn: "valid until expiry; hard cut: new ExpressTURN key",
+  twilio: "valid until expiry",
+};
+
 function backendResults(config: Config): Record<string, { action: string; note: string }> {
   const results: Record<string, { action: string; note: string }> = {};
-  const until = "Credentials already issued stay valid until they expire (at most TURN_TTL_SECONDS).";
-  const notes: Partial<Record<ProviderName, { action: string; note: string }>> = {
-    coturn: {
-      action: "none",
-      note: `${until} For a hard cut, rotate TURN_SECRET (docs/ROTATION.md); coturn's user-quota limits a known user id meanwhile.`,
-    },
-    expressturn: {
-      action: "none",
-      note: `${until} For a hard cut, regenerate the ExpressTURN secret key (docs/ROTATION.md).`,
-    },
-    twilio: { action: "none", note: "Twilio tokens cannot be revoked one by one; they expire with their TTL." },
-  };
   for (const provider of config.providers) {
-    const note = notes[provider];
-    if (note) results[provider] = note;
+    const note = UNTIL_EXPIRY[provider];
+    if (note) results[provider] = { action: "none", note };
   }
   return results;
 }
@@ -110,7 +104,7 @@ export const admin = new Hono<AppEnv>()
     const entry = await deny(kv, userHash, longestLifetime(config), body.reason);
     const atProviders = await revokeAtProviders(config, kv, userHash);
     const backends = {
-      icegate: { action: "denied", note: "New requests get 403 revoked." },
+      icegate: { action: "denied", note: "403 revoked within 90 s everywhere" },
       ...backendResults(config),
       ...atProviders,
     };
@@ -121,8 +115,6 @@ export const admin = new Hono<AppEnv>()
         user: userHash,
         since: new Date(entry.since * 1000).toISOString(),
         until: new Date(entry.until * 1000).toISOString(),
-        propagation:
-          "Every isolate honours it within 30 s of its location seeing it; KV takes up to 60 s to reach every location.",
         backends,
       },
       200,
