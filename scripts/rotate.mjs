@@ -3,7 +3,7 @@
  * `npm run rotate -- [options]`: rotates one of icegate's secrets with no redeploy of code.
  * It generates a new value (or reads one from stdin), hands it to `wrangler secret put` on the
  * child's stdin only, optionally rewrites one key of a local env file, and prints the value's
- * fingerprint (the same one /healthz shows) and the next steps of the overlap protocol.
+ * fingerprint (the same one /healthz shows the operator) and the next steps of the overlap protocol.
  * The value never appears in argv, in the child's environment, or in any output unless --print.
  * Plain Node ESM, no dependencies. The runbook is docs/ROTATION.md.
  */
@@ -36,7 +36,14 @@ const SECRETS = {
   TURN_SECRET_NEXT: { source: "generate", minLength: 16, sharedWith: "the coturn fleet" },
   AUTH_JWT_SECRET: { source: "generate", minLength: 32, minBytes: 32, sharedWith: "the token issuer" },
   AUTH_JWT_SECRET_PREVIOUS: { source: "stdin", minLength: 32 },
-  TURN_REST_API_KEYS: { source: "generate", minLength: 16, list: true, sharedWith: "the REST API clients" },
+  TURN_REST_API_KEYS: {
+    source: "generate",
+    minLength: 32,
+    minBytes: 24,
+    list: true,
+    sharedWith: "the REST API clients",
+  },
+  ADMIN_API_TOKEN: { source: "generate", minLength: 32, minBytes: 32, sharedWith: "the operators" },
   CLOUDFLARE_TURN_API_TOKEN: { source: "stdin", minLength: 8, provider: "Cloudflare Realtime TURN" },
   METERED_API_KEY: { source: "stdin", minLength: 8, provider: "Metered" },
   METERED_SECRET_KEY: { source: "stdin", minLength: 8, provider: "Metered" },
@@ -54,7 +61,8 @@ Options:
   --secret NAME        which secret (default TURN_SECRET): ${Object.keys(SECRETS).join(", ")}
   --env NAME           the Wrangler environment (staging, production); none = top level
   --bytes N            entropy of a generated value, ${MIN_BYTES}..${MAX_BYTES} bytes (default ${DEFAULT_BYTES};
-                       at least 32 for AUTH_JWT_SECRET); base64url encoded
+                       at least 32 for AUTH_JWT_SECRET and ADMIN_API_TOKEN, 24 for TURN_REST_API_KEYS);
+                       base64url encoded
   --stdin              read the value from stdin instead of generating one (one line; a hidden
                        prompt on a terminal). Provider keys and AUTH_JWT_SECRET_PREVIOUS are always read
                        this way: they come from the provider's dashboard or are the value live now
@@ -366,7 +374,7 @@ async function main(argv) {
           : `exited with status ${result.status}`;
       const file = options.file !== undefined ? ` ${options.file} was already updated.` : "";
       throw new RotateError(
-        `${command} ${args.join(" ")} ${how}; check /healthz for the fingerprint that is live.${file}`,
+        `${command} ${args.join(" ")} ${how}; check /healthz (with the operator token) for the fingerprint that is live.${file}`,
       );
     }
     if (output && !options.silent) process.stderr.write(`${output}\n`);

@@ -19,6 +19,11 @@ import { lazy } from "./lazy";
 
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 48 * 3600;
+/** AUTH_MAX_TOKEN_AGE_SECONDS: the longest a token is honoured, counted from its `iat`. */
+export const DEFAULT_TOKEN_AGE_SECONDS = 86400;
+export const MAX_TOKEN_AGE_SECONDS = 30 * 86400;
+/** REST keys and the operator token: the README recommends generated 32-byte values. */
+export const MIN_KEY_LENGTH = 32;
 
 const list = (value: string) =>
   value
@@ -92,9 +97,18 @@ const envSchema = lazy(() => {
       AUTH_JWKS_URL: z.optional(jwksUrl),
       AUTH_ISSUER: z.optional(z.string().check(z.trim(), z.minLength(1))),
       AUTH_AUDIENCE: z.optional(listOf(z.string(), 1, 16)),
+      AUTH_MAX_TOKEN_AGE_SECONDS: z._default(
+        z.pipe(
+          z.pipe(z.string().check(z.regex(/^\d{1,7}$/)), z.transform(Number)),
+          z.number().check(z.gte(60), z.lte(MAX_TOKEN_AGE_SECONDS)),
+        ),
+        DEFAULT_TOKEN_AGE_SECONDS,
+      ),
+      /** The operator credential: the full /healthz and the /api/admin routes (src/auth/admin.ts). */
+      ADMIN_API_TOKEN: z.optional(secret(MIN_KEY_LENGTH)),
       ALLOW_ANONYMOUS: flag(false),
       ALLOWED_ORIGINS: z._default(originList, []),
-      TURN_REST_API_KEYS: z.optional(listOf(z.string().check(z.minLength(16)), 1, 16)),
+      TURN_REST_API_KEYS: z.optional(listOf(z.string().check(z.minLength(MIN_KEY_LENGTH)), 1, 16)),
       RATE_LIMIT_ENABLED: flag(true),
       ...providerVarsShape(),
     })
@@ -109,6 +123,18 @@ const envSchema = lazy(() => {
             path: ["AUTH_JWT_SECRET"],
             message: "AUTH_JWT_SECRET is required when AUTH_JWT_SECRET_PREVIOUS is set",
           });
+        }
+        // A shared key set (Google, Firebase, Auth0 tenants) signs tokens for many apps: only ours may pass.
+        if (env.AUTH_JWKS_URL) {
+          for (const variable of ["AUTH_ISSUER", "AUTH_AUDIENCE"] as const) {
+            if (env[variable] === undefined) {
+              ctx.addIssue({
+                code: "custom",
+                path: [variable],
+                message: `${variable} is required when AUTH_JWKS_URL is set`,
+              });
+            }
+          }
         }
         // Fail closed: with no way to authenticate and no explicit opt-in to anonymity, nobody gets credentials.
         if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.ALLOW_ANONYMOUS) {
@@ -129,6 +155,10 @@ export interface AuthConfig {
   issuer: string | undefined;
   audience: string[] | undefined;
   allowAnonymous: boolean;
+  /** AUTH_MAX_TOKEN_AGE_SECONDS. */
+  maxTokenAgeSeconds: number;
+  /** ADMIN_API_TOKEN: without it, no operator routes and no fingerprints in /healthz. */
+  adminToken: string | undefined;
 }
 
 /** The coturn fleet, and what /api/turn/rest mints with. */
@@ -161,7 +191,7 @@ export interface Config {
   upstream: ProviderSettings;
   cache: CacheSettings;
   rateLimit: { enabled: boolean };
-  /** The secrets in use, by variable name, for fingerprints in /healthz. */
+  /** The secrets in use, by variable name, for fingerprints in the operator's /healthz. */
   secrets: Record<string, string | string[]>;
 }
 
@@ -194,6 +224,7 @@ function parseConfig(env: Cloudflare.Env): Config | AppError {
   if (e.AUTH_JWT_SECRET) secrets.AUTH_JWT_SECRET = e.AUTH_JWT_SECRET;
   if (e.AUTH_JWT_SECRET_PREVIOUS) secrets.AUTH_JWT_SECRET_PREVIOUS = e.AUTH_JWT_SECRET_PREVIOUS;
   if (e.TURN_REST_API_KEYS) secrets.TURN_REST_API_KEYS = e.TURN_REST_API_KEYS;
+  if (e.ADMIN_API_TOKEN) secrets.ADMIN_API_TOKEN = e.ADMIN_API_TOKEN;
   return {
     turn: {
       enabled: e.TURN_SECRET !== undefined && e.TURN_URLS !== undefined,
@@ -210,6 +241,8 @@ function parseConfig(env: Cloudflare.Env): Config | AppError {
       issuer: e.AUTH_ISSUER,
       audience: e.AUTH_AUDIENCE,
       allowAnonymous: e.ALLOW_ANONYMOUS,
+      maxTokenAgeSeconds: e.AUTH_MAX_TOKEN_AGE_SECONDS,
+      adminToken: e.ADMIN_API_TOKEN,
     },
     allowedOrigins: e.ALLOWED_ORIGINS,
     restApiKeys: e.TURN_REST_API_KEYS ?? [],

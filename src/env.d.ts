@@ -14,6 +14,9 @@ declare namespace Cloudflare {
     AUTH_JWKS_URL?: string;
     AUTH_ISSUER?: string;
     AUTH_AUDIENCE?: string;
+    AUTH_MAX_TOKEN_AGE_SECONDS?: string;
+    /** The operator credential (src/auth/admin.ts), at least 32 characters. */
+    ADMIN_API_TOKEN?: string;
     // Managed TURN providers (src/providers/settings.ts says which are required for TURN_PROVIDERS).
     CLOUDFLARE_TURN_API_TOKEN?: string;
     METERED_API_KEY?: string;

@@ -1,6 +1,7 @@
 /**
  * The next steps rotate prints after putting a secret: the overlap protocol of docs/ROTATION.md
- * for that secret, with the environment's commands, the fingerprint to look for in /healthz,
+ * for that secret, with the environment's commands, the fingerprint to look for in /healthz (shown only
+ * with the operator token, ADMIN_API_TOKEN),
  * and, for TURN secrets, how long to wait before the old value may leave the fleet.
  */
 import { readFileSync } from "node:fs";
@@ -41,7 +42,9 @@ export function nextSteps(options, fingerprints, projectRoot) {
   const putStatus = options.dryRun
     ? `Not done (dry run): ${put}. To put this same value later, pipe it to \`npm run rotate -- --secret ${options.secret} --stdin${envFlag}\`.`
     : `Done: ${put}. Cloudflare deployed a new version with it at once.`;
-  const healthz = (name) => `curl -s https://<worker>/healthz shows "${name}":"${fingerprints}".`;
+  /** /healthz shows fingerprints only to the operator: `Authorization: Bearer <ADMIN_API_TOKEN>`. */
+  const healthz = (name) =>
+    `curl -s -H "Authorization: Bearer $ADMIN_API_TOKEN" https://<worker>/healthz shows "${name}":"${fingerprints}" (without the operator token /healthz shows status and version only).`;
   const ttl = configuredTtl(projectRoot, options.env);
   const ttlSeconds = ttl ?? DEFAULT_TTL_SECONDS;
   const ttlText = `TURN_TTL_SECONDS = ${ttlSeconds} s${ttl === undefined ? " (the Worker's default; not set for this environment in wrangler.toml)" : " (wrangler.toml)"}`;
@@ -62,7 +65,7 @@ export function nextSteps(options, fingerprints, projectRoot) {
     case "TURN_SECRET_NEXT":
       return [
         `Staging protocol for TURN_SECRET_NEXT in ${where} (${RUNBOOK}):`,
-        `1. ${putStatus} The Worker reports it in /healthz and does not mint with it.`,
+        `1. ${putStatus} The Worker reports it in /healthz (to the operator) and does not mint with it.`,
         `2. ${fleetFile}give the fleet the new value next to the current one: TURN_SECRETS=<current>,<next>, rolling restart (or a turn_secret row).`,
         `3. Check: ${healthz("TURN_SECRET_NEXT")} Allocate on every node with a credential minted from it (${RUNBOOK}, Validate).`,
         `4. Promote: pipe the same value to \`npm run rotate -- --secret TURN_SECRET --stdin${envFlag}\` (it must print ${fingerprints}), then \`npx wrangler secret delete TURN_SECRET_NEXT${envFlag}\`.`,
@@ -81,7 +84,7 @@ export function nextSteps(options, fingerprints, projectRoot) {
       return [
         `AUTH_JWT_SECRET_PREVIOUS in ${where} (${RUNBOOK}):`,
         `1. ${putStatus}`,
-        `2. Check: /healthz shows "AUTH_JWT_SECRET_PREVIOUS":"${fingerprints}", the same fingerprint AUTH_JWT_SECRET had before.`,
+        `2. Check: ${healthz("AUTH_JWT_SECRET_PREVIOUS")} It is the same fingerprint AUTH_JWT_SECRET had before.`,
         `3. Now rotate AUTH_JWT_SECRET, keeping the new value for the issuer: \`npm run --silent rotate -- --secret AUTH_JWT_SECRET${envFlag} --print\` (stdout: the value alone) or --update-env <the issuer's env file>.`,
       ];
     case "TURN_REST_API_KEYS":
@@ -90,6 +93,12 @@ export function nextSteps(options, fingerprints, projectRoot) {
         `1. ${putStatus} The Worker now accepts exactly these keys: any key not in this value stopped working.`,
         `2. Check: ${healthz("TURN_REST_API_KEYS")}`,
         `3. For an overlap, put "<new>,<old>" with --stdin, move the clients to the new key, then put "<new>" alone.`,
+      ];
+    case "ADMIN_API_TOKEN":
+      return [
+        `ADMIN_API_TOKEN in ${where} (${RUNBOOK}):`,
+        `1. ${putStatus} The old operator token stopped working: keep the new one in the operators' secret store.`,
+        `2. Check, with the new value in $ADMIN_API_TOKEN: ${healthz("ADMIN_API_TOKEN")}`,
       ];
     default:
       return [

@@ -2,11 +2,12 @@
  * Who is asking, and may they ask now: authenticates the bearer token, then applies the rate limit,
  * keyed by the caller's user-id hash, or by client IP for anonymous callers and failed attempts (so
  * a flood of bad tokens is limited too, without letting a forged `sub` spend someone else's budget).
+ * A token that makes the Worker fetch (a JWKS refresh) spends the client IP's budget before the fetch.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Config } from "../config";
-import { hashedUserId } from "../credentials/user-id";
+import { anonymousPrincipal, hashedUserId } from "../credentials/user-id";
 import { clientIpKey, enforceRateLimit } from "../http/rate-limit";
 import { authenticate, type Principal } from "./token";
 
@@ -19,13 +20,20 @@ export async function authorize(c: Context<AppEnv>, config: Config): Promise<Aut
   const limit = (key: Parameters<typeof enforceRateLimit>[2]) =>
     enforceRateLimit(c.env.RATE_LIMITER, config.rateLimit.enabled, key);
   let principal: Principal;
-  try {
-    principal = await authenticate(c.req.header("Authorization"), config.auth);
-  } catch (error) {
+  let spent = false;
+  const beforeFetch = async () => {
+    spent = true;
     await limit(clientIpKey(c));
+  };
+  try {
+    principal = await authenticate(c.req.header("Authorization"), config.auth, { beforeFetch });
+  } catch (error) {
+    if (!spent) await limit(clientIpKey(c));
     throw error;
   }
-  const userHash = await hashedUserId(principal.sub, config.turn.secret);
+  const userHash = principal.anonymous
+    ? (await anonymousPrincipal(config.turn.secret)).userHash
+    : await hashedUserId(principal.sub, config.turn.secret);
   c.get("log").user = userHash;
   await limit(principal.anonymous ? clientIpKey(c) : `user:${userHash}`);
   return { ...principal, userHash };

@@ -1,8 +1,11 @@
 /**
  * Bearer-token authentication. HS256 tokens are checked against AUTH_JWT_SECRET (and
  * AUTH_JWT_SECRET_PREVIOUS during a rotation); RS256, ES256 and EdDSA tokens against the
- * key set at AUTH_JWKS_URL. Algorithms are pinned, `alg: none` never passes, `exp` and `sub`
- * are required, `iss` and `aud` are checked when configured, with 30 s of clock skew.
+ * key set at AUTH_JWKS_URL (which config.ts only accepts with AUTH_ISSUER and AUTH_AUDIENCE).
+ * Algorithms are pinned, `alg: none` never passes, `exp` and `sub` are required, `iss` and `aud`
+ * are checked when configured, with 30 s of clock skew. A token is honoured for at most
+ * AUTH_MAX_TOKEN_AGE_SECONDS (default one day) from its `iat`; an `iat` in the future beyond the
+ * skew is refused; a token without `iat` may not expire later than that age from now.
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import * as z from "zod/mini";
@@ -12,6 +15,11 @@ import { remember } from "../bounded";
 import { hmacKey } from "../crypto";
 import { AppError } from "../errors";
 import { jwksResolver } from "./jwks";
+
+export interface AuthOptions {
+  /** Runs before any fetch the token causes (a JWKS refresh); authorize.ts spends the failed-auth budget there. */
+  beforeFetch?: () => Promise<void>;
+}
 
 export interface Principal {
   sub: string;
@@ -46,7 +54,11 @@ function invalidToken(reason: string): AppError {
 }
 
 /** The principal behind an `Authorization` header, or an AppError 401. */
-export async function authenticate(authorization: string | undefined, auth: AuthConfig): Promise<Principal> {
+export async function authenticate(
+  authorization: string | undefined,
+  auth: AuthConfig,
+  options: AuthOptions = {},
+): Promise<Principal> {
   if (authorization === undefined || authorization === "") {
     if (auth.allowAnonymous) return ANONYMOUS;
     throw new AppError("unauthorized", "A bearer token is required.", {
@@ -67,19 +79,44 @@ export async function authenticate(authorization: string | undefined, auth: Auth
   } catch {
     throw invalidToken("malformed_header");
   }
-  const payload = await verify(token, alg, auth);
+  const payload = await verify(token, alg, auth, options);
   const claims = Claims().safeParse(payload);
   if (!claims.success) throw invalidToken("claims");
+  const honouredUntil = checkTokenAge(payload, auth.maxTokenAgeSeconds, now);
   if (token.length <= MAX_VERIFIED_TOKEN_LENGTH && typeof payload.exp === "number") {
     let tokens = verified.get(auth);
     if (!tokens) verified.set(auth, (tokens = new Map()));
-    const until = Math.min(payload.exp * 1000, now + VERIFIED_MAX_AGE_MS);
+    const until = Math.min(payload.exp * 1000, honouredUntil, now + VERIFIED_MAX_AGE_MS);
     remember(tokens, token, { sub: claims.data.sub, until }, MAX_VERIFIED);
   }
   return { sub: claims.data.sub, anonymous: false };
 }
 
-async function verify(token: string, alg: string | undefined, auth: AuthConfig): Promise<JWTPayload> {
+/**
+ * Refuses an `iat` in the future (beyond the skew) and a token older than `maxAge` seconds; without
+ * `iat`, one whose `exp` is further than `maxAge` away. Returns until when (ms) the token may be honoured.
+ */
+function checkTokenAge(payload: JWTPayload, maxAge: number, nowMs: number): number {
+  const now = nowMs / 1000;
+  if (typeof payload.iat === "number") {
+    if (payload.iat > now + CLOCK_TOLERANCE_SECONDS) throw invalidToken("iat_in_future");
+    const until = payload.iat + maxAge + CLOCK_TOLERANCE_SECONDS;
+    if (now > until) throw invalidToken("too_old");
+    return until * 1000;
+  }
+  // jose requires `exp`; a token without `iat` is bounded by how far away it expires.
+  if (typeof payload.exp === "number" && payload.exp - now > maxAge + CLOCK_TOLERANCE_SECONDS) {
+    throw invalidToken("lifetime_too_long");
+  }
+  return nowMs + maxAge * 1000;
+}
+
+async function verify(
+  token: string,
+  alg: string | undefined,
+  auth: AuthConfig,
+  opts: AuthOptions,
+): Promise<JWTPayload> {
   const options = {
     issuer: auth.issuer,
     audience: auth.audience,
@@ -91,7 +128,7 @@ async function verify(token: string, alg: string | undefined, auth: AuthConfig):
       return await verifyWithSecrets(token, auth.jwtSecrets, options);
     }
     if (auth.jwksUrl && (ASYMMETRIC as readonly string[]).includes(alg ?? "")) {
-      const { payload } = await jwtVerify(token, jwksResolver(auth.jwksUrl), {
+      const { payload } = await jwtVerify(token, jwksResolver(auth.jwksUrl, opts.beforeFetch), {
         ...options,
         algorithms: [...ASYMMETRIC],
       });

@@ -1,12 +1,12 @@
 /**
- * Issues coturn credentials for one principal: chooses the user id (safe `sub`, or keyed hash)
+ * Issues coturn credentials for one principal: chooses the user id (injective safe `sub`, or keyed hash)
  * and the expiry, and mints the username and credential (the providers build the RTCIceServer list from them).
  */
 import type { Principal } from "../auth/token";
 import type { TurnConfig } from "../config";
 import { notConfigured } from "../errors";
 import { mintTurnCredential } from "./turn-rest";
-import { hashedUserId, safeUserId } from "./user-id";
+import { hashedUserId, turnUserId } from "./user-id";
 
 export interface IceServer {
   urls: string[];
@@ -25,6 +25,7 @@ export interface IssuedCredentials {
 }
 
 export async function issueTurnCredentials(
+  /** `userHash` must be hashedUserId(sub), or a reserved principal's hash (user-id.ts); it is computed when absent. */
   principal: Pick<Principal, "sub"> & { userHash?: string },
   turn: TurnConfig,
   ttlSeconds: number,
@@ -32,7 +33,7 @@ export async function issueTurnCredentials(
 ): Promise<IssuedCredentials> {
   if (!turn.enabled) throw notConfigured(turn.urls.length === 0 ? "TURN_URLS" : "TURN_SECRET");
   const userHash = principal.userHash ?? (await hashedUserId(principal.sub, turn.secret));
-  const userId = turn.userIdMode === "hash" ? userHash : safeUserId(principal.sub, turn.separator);
+  const userId = turn.userIdMode === "hash" ? userHash : turnUserId(principal.sub, turn.separator, userHash);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
   const { username, credential } = await mintTurnCredential({
     secret: turn.secret,

@@ -33,10 +33,13 @@ const RestResponse = z.object({
 const HealthResponse = z.object({
   status: z.literal("ok"),
   version: z.string(),
-  providers: z.array(z.string()),
-  secrets: z.record(z.string(), z.union([z.string(), z.array(z.string())])).meta({
-    description: "A short SHA-256 fingerprint of each secret in use, never the secret.",
-  }),
+  providers: z.optional(z.array(z.string()).meta({ description: "Operator view only." })),
+  secrets: z.optional(
+    z.record(z.string(), z.union([z.string(), z.array(z.string())])).meta({
+      description:
+        "Operator view only (ADMIN_API_TOKEN): a short SHA-256 fingerprint of each secret in use, never the secret.",
+    }),
+  ),
 });
 
 const ErrorBody = z.object({
@@ -143,8 +146,14 @@ export function buildOpenApiDocument(): JsonSchema {
       "/healthz": {
         get: {
           operationId: "getHealth",
-          summary: "Status, version, providers and secret fingerprints",
-          responses: { "200": json("HealthResponse", "Healthy."), "503": errors["503"] },
+          summary: "Status and version; with the operator token also providers and secret fingerprints",
+          security: [{}, { operator: [] }],
+          responses: {
+            "200": json("HealthResponse", "Healthy."),
+            "401": error("An Authorization header that is not `Bearer <ADMIN_API_TOKEN>`."),
+            "429": errors["429"],
+            "503": errors["503"],
+          },
         },
       },
       "/check": {
@@ -161,7 +170,10 @@ export function buildOpenApiDocument(): JsonSchema {
       },
     },
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+        operator: { type: "http", scheme: "bearer", description: "ADMIN_API_TOKEN, for operators only." },
+      },
       schemas: {
         CredentialsResponse: schema(CredentialsResponse),
         RestResponse: schema(RestResponse),

@@ -1,15 +1,19 @@
 /**
  * The HTTP edge of the managed providers: one call with the request's timeout signal, no redirects
- * followed (a token never travels to another host), a bounded body, JSON parsed and checked with zod.
+ * followed (a token never travels to another host), JSON parsed and checked with zod. The status and
+ * Content-Length are checked before the body is touched; an error reply's body is never read, and a
+ * 2xx body is streamed with a 64 KiB cap (src/http/body.ts), so a huge reply fails fast into failover.
  * Every way it can go wrong becomes an AppError `upstream_unavailable` with the reason
  * `provider:<name>:<why>` (status_500, timeout, network, malformed_json, schema, …) and never carries
  * a URL, a token or a body.
  */
 import type * as z from "zod/mini";
 import { AppError } from "../errors";
+import { BodyError, discardBody, readTextCapped } from "../http/body";
 import type { ProviderName } from "./provider";
 
-const MAX_REPLY_CHARS = 64 * 1024;
+/** The largest provider reply read, in bytes: real ones are well under 4 KiB. */
+export const MAX_REPLY_BYTES = 64 * 1024;
 
 export const UPSTREAM_MESSAGE = "No TURN provider is available right now.";
 
@@ -30,17 +34,24 @@ export interface JsonCall {
 export async function fetchJson(call: JsonCall): Promise<unknown> {
   const failed = (why: string) => providerError(call.provider, why);
   const aborted = () => (call.signal.aborted ? failed("timeout") : failed("network"));
-  let text: string;
-  let status: number;
+  let response: Response;
   try {
-    const response = await fetch(call.url, { ...call.init, signal: call.signal, redirect: "manual" });
-    status = response.status;
-    text = await response.text();
+    response = await fetch(call.url, { ...call.init, signal: call.signal, redirect: "manual" });
   } catch {
     throw aborted();
   }
-  if (status < 200 || status > 299) throw failed(call.statusReason?.(status) ?? `status_${status}`);
-  if (text.length > MAX_REPLY_CHARS) throw failed("too_large");
+  const status = response.status;
+  if (status < 200 || status > 299) {
+    discardBody(response);
+    throw failed(call.statusReason?.(status) ?? `status_${status}`);
+  }
+  let text: string;
+  try {
+    text = await readTextCapped(response, MAX_REPLY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyError && error.why === "too_large") throw failed("too_large");
+    throw aborted();
+  }
   try {
     return JSON.parse(text);
   } catch {

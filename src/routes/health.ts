@@ -1,21 +1,25 @@
 /**
- * GET /healthz: status, version, the configured providers and a short SHA-256 fingerprint of
- * each secret in use, so an operator can see which value is live in each environment.
- * Never a secret.
+ * GET /healthz: status and version, for anyone (load balancers, smoke tests). With the operator
+ * token (`Authorization: Bearer <ADMIN_API_TOKEN>`, src/auth/admin.ts) also the configured providers
+ * and a short SHA-256 fingerprint of each secret in use, so an operator can see which value is live.
+ * A fingerprint is a deterministic function of its secret, a test for guesses: it is never public.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { asksForOperator, requireOperator } from "../auth/admin";
 import { loadConfig } from "../config";
 import { fingerprint } from "../crypto";
 import { VERSION } from "../version";
 
+const NO_STORE = { "Cache-Control": "no-store" };
+
 export const health = new Hono<AppEnv>().get("/", async (c) => {
   const config = loadConfig(c.env);
+  if (!asksForOperator(c)) return c.json({ status: "ok", version: VERSION }, 200, NO_STORE);
+  await requireOperator(c, config, false);
   const secrets: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(config.secrets)) {
     secrets[name] = Array.isArray(value) ? await Promise.all(value.map(fingerprint)) : await fingerprint(value);
   }
-  return c.json({ status: "ok", version: VERSION, providers: config.providers, secrets }, 200, {
-    "Cache-Control": "no-store",
-  });
+  return c.json({ status: "ok", version: VERSION, providers: config.providers, secrets }, 200, NO_STORE);
 });

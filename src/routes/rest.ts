@@ -11,6 +11,7 @@ import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { fingerprint, timingSafeEqual } from "../crypto";
 import { issueTurnCredentials } from "../credentials/issue";
+import { restKeyPrincipal } from "../credentials/user-id";
 import { AppError, notConfigured } from "../errors";
 import { NO_STORE_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
@@ -78,7 +79,11 @@ const handler = async (c: import("hono").Context<AppEnv>) => {
   }
   // A media server serves many users from one key: its budget is the key's, not an IP's.
   await limited(`key:${await fingerprint(key)}`);
-  const issued = await issueTurnCredentials({ sub: params.username ?? "rest" }, config.turn, config.turn.ttlSeconds);
+  const issued = await issueTurnCredentials(
+    params.username !== undefined ? { sub: params.username } : await restKeyPrincipal(key, config.turn.secret),
+    config.turn,
+    config.turn.ttlSeconds,
+  );
   Object.assign(c.get("log"), { user: issued.userHash, provider: "coturn" });
   const uris = config.turn.urls;
   return c.json(

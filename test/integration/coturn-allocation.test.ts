@@ -14,7 +14,7 @@ import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 
 const TURN_SECRET = "integration-turn-secret-5e8d1c2b7a";
 const JWT_SECRET = "integration-jwt-secret-0123456789abcdef0123456789";
-const REST_KEY = "integration-rest-key-9f8e7d6c";
+const REST_KEY = "integration-rest-key-9f8e7d6c5b4a3f2e1d0c";
 
 const enabled = requireCoturn();
 

@@ -13,6 +13,8 @@ import { requireCoturn } from "../support/coturn-build";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 
 const ROTATE = resolve(import.meta.dirname, "../../scripts/rotate.mjs");
+/** The operator token: /healthz shows fingerprints only with it. */
+const ADMIN_API_TOKEN = "integration-admin-token-5e4d3c2b1a09f8e7d6c5";
 
 const enabled = requireCoturn();
 
@@ -47,8 +49,11 @@ async function mintWithWorker(secret: string, rotateFingerprint: string): Promis
       TURN_URLS: "turn:127.0.0.1:3478?transport=udp",
       TURN_TTL_SECONDS: "600",
       ALLOW_ANONYMOUS: "true",
+      ADMIN_API_TOKEN,
     });
-    const health = (await (await fetch(`${worker.url}/healthz`)).json()) as { secrets: Record<string, string> };
+    const health = (await (
+      await fetch(`${worker.url}/healthz`, { headers: { Authorization: `Bearer ${ADMIN_API_TOKEN}` } })
+    ).json()) as { secrets: Record<string, string> };
     const response = await fetch(`${worker.url}/api/turn/credentials`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { iceServers: { username?: string; credential?: string }[] };

@@ -163,6 +163,8 @@ describe("rotate: the secret travels on wrangler's stdin only", () => {
     expect(run.stdout).toContain(`fingerprint TURN_SECRET ${fingerprintOf(stdin)}\n`);
     expect(run.stdout).toContain("Overlap protocol for TURN_SECRET in environment staging");
     expect(run.stdout).toContain("TURN_TTL_SECONDS");
+    // /healthz shows fingerprints only to the operator: the check step says how to ask as one.
+    expect(run.stdout).toContain('curl -s -H "Authorization: Bearer $ADMIN_API_TOKEN" https://<worker>/healthz');
     expectNowhere(stdin, run.stdout, run.stderr);
   });
 
@@ -453,7 +455,7 @@ describe("rotate with provider keys", () => {
 
   it("fingerprints each key of a TURN_REST_API_KEYS list, as /healthz does", () => {
     const wrangler = standInWrangler();
-    const keys = ["rest-key-new-0123456789abc", "rest-key-old-0123456789abc"];
+    const keys = ["rest-key-new-0123456789abcdef0123456", "rest-key-old-0123456789abcdef0123456"];
     const run = rotate(["--secret", "TURN_REST_API_KEYS", "--stdin", "--wrangler", wrangler.path], {
       input: keys.join(","),
     });
@@ -461,6 +463,30 @@ describe("rotate with provider keys", () => {
     expect(wrangler.read().stdin).toBe(keys.join(","));
     expect(run.stdout).toContain(`fingerprint TURN_REST_API_KEYS ${keys.map(fingerprintOf).join(",")}`);
     for (const key of keys) expectNowhere(key, run.stdout, run.stderr);
+  });
+
+  it("refuses a TURN_REST_API_KEYS key shorter than 32 characters, as the worker does", () => {
+    const wrangler = standInWrangler();
+    const run = rotate(["--secret", "TURN_REST_API_KEYS", "--stdin", "--wrangler", wrangler.path], {
+      input: `rest-key-new-0123456789abcdef0123456,${"k".repeat(31)}`,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("at least 32 characters per comma-separated key");
+    expect(wrangler.read().called).toBe(false);
+    const generated = rotate(["--secret", "TURN_REST_API_KEYS", "--bytes", "16", "--dry-run"]);
+    expect(generated.status).toBe(2);
+  });
+
+  it("generates ADMIN_API_TOKEN (32 bytes) and tells how to check it as the operator", () => {
+    const wrangler = standInWrangler();
+    const run = rotate(["--secret", "ADMIN_API_TOKEN", "--env", "staging", "--wrangler", wrangler.path, "--print"]);
+    expect(run.status, run.stderr).toBe(0);
+    const { argv, stdin } = wrangler.read();
+    expect(argv).toEqual(["secret", "put", "ADMIN_API_TOKEN", "--env", "staging"]);
+    expect(stdin.length).toBeGreaterThanOrEqual(43);
+    expect(run.stdout).toBe(`${stdin}\n`);
+    expect(run.stderr).toContain(`fingerprint ADMIN_API_TOKEN ${fingerprintOf(stdin)}`);
+    expect(run.stderr).toContain("Authorization: Bearer $ADMIN_API_TOKEN");
   });
 });
 

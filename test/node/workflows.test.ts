@@ -105,9 +105,35 @@ describe("preview.yml", () => {
   const preview = load("preview.yml");
   const job = preview.jobs.preview!;
 
-  it("runs on pull requests, and is skipped cleanly for forks", () => {
+  it("runs on pull requests from branches of this repository only, never forks", () => {
     expect(Object.keys(preview.on)).toEqual(["pull_request"]);
     expect(job.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(job.if).toContain("github.event.pull_request.head.repo.fork == false");
+    expect(job.if).toContain("&&");
+    // pull_request_target would run with secrets for forks: never.
+    expect(JSON.stringify(preview.on)).not.toContain("pull_request_target");
+  });
+
+  it("waits in the preview environment (required reviewers) before the PR's code gets any secret", () => {
+    const environment = typeof job.environment === "string" ? job.environment : job.environment?.name;
+    expect(environment).toBe("preview");
+    // No secret at the job level: the install step and everything before the upload run without the token.
+    expect(JSON.stringify((job as { env?: unknown }).env ?? {})).not.toContain("secrets.");
+    const install = job.steps.find((step) => step.run?.includes("npm ci"))!;
+    expect(install.run).toContain("--ignore-scripts");
+    expect(JSON.stringify(install)).not.toContain("secrets.");
+    const checkout = job.steps.find((step) => step.uses?.startsWith("actions/checkout"))!;
+    expect(checkout.with?.["persist-credentials"]).toBe(false);
+    const withToken = job.steps.filter((step) => JSON.stringify(step).includes("secrets.CLOUDFLARE_API_TOKEN"));
+    expect(withToken.length).toBeGreaterThan(0);
+    for (const step of withToken) expect(step.run ?? "").not.toContain("npm ci");
+  });
+
+  it("explains the trust model in docs/DEPLOY.md", () => {
+    const deploy = readFileSync(join(PROJECT_ROOT, "docs/DEPLOY.md"), "utf8");
+    expect(deploy).toContain("Trust model");
+    expect(deploy).toMatch(/required reviewers/i);
+    expect(deploy).toMatch(/forks?/);
   });
 
   it("uploads a preview of the staging Worker (staging secrets and KV) and comments its URL", () => {

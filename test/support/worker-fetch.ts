@@ -52,3 +52,8 @@ export async function signToken(options: TokenOptions = {}): Promise<string> {
 export function bearer(token: string): RequestInit {
   return { headers: { Authorization: `Bearer ${token}` } };
 }
+
+/** The operator's credential (ADMIN_API_TOKEN of the test bindings), for /healthz's fingerprints and /api/admin. */
+export function operator(token: string = TEST_SECRETS.ADMIN_API_TOKEN): RequestInit {
+  return bearer(token);
+}

@@ -11,6 +11,8 @@ export const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 
 export interface WranglerDev {
   url: string;
+  /** The pid of wrangler, the leader of the process group its workerd runs in. */
+  pid: number | undefined;
   output: () => string;
   stop: () => Promise<void>;
 }
@@ -66,5 +68,5 @@ export async function startWranglerDev(vars: Record<string, string>, extraArgs: 
     await stop();
     throw error;
   }
-  return { url, output: server.output, stop };
+  return { url, pid: server.child.pid, output: server.output, stop };
 }

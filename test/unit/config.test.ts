@@ -32,6 +32,8 @@ describe("configuration", () => {
     ["ALLOW_ANONYMOUS", { ALLOW_ANONYMOUS: "yes" }],
     ["ALLOWED_ORIGINS", { ALLOWED_ORIGINS: "https://app.example.test/path" }],
     ["TURN_REST_API_KEYS", { TURN_REST_API_KEYS: "short" }],
+    ["TURN_REST_API_KEYS", { TURN_REST_API_KEYS: `rest-key-of-32-characters-is-ok!,${"k".repeat(31)}` }],
+    ["ADMIN_API_TOKEN", { ADMIN_API_TOKEN: "o".repeat(31) }],
   ])("answers 503 not_configured naming %s, never its value", async (variable, changes) => {
     await expectNotConfigured(changes, variable);
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { bearer, call, signToken } from "../support/worker-fetch";
+import { bearer, call, operator, signToken } from "../support/worker-fetch";
 import { TEST_SECRETS } from "../support/test-env";
 
 describe("request log", () => {
@@ -44,6 +44,8 @@ describe("request log", () => {
       ["/api/turn/rest?service=turn&key=" + TEST_SECRETS.TURN_REST_API_KEYS.split(",")[0], {}],
       ["/api/turn/rest?service=turn&key=" + TEST_SECRETS.TURN_SECRET, {}],
       ["/healthz", {}],
+      ["/healthz", operator()],
+      ["/healthz", bearer(`${TEST_SECRETS.ADMIN_API_TOKEN}x`)],
       ["/api/turn/credentials", bearer(token), { TURN_SECRET: "x" }],
     ];
     for (const [path, init, env] of requests) {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { TEST_SECRETS } from "../support/test-env";
-import { bearer, call, signToken } from "../support/worker-fetch";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../src/index";
+import { clientNetwork } from "../../src/http/rate-limit";
+import { bearer, call, signToken, testEnv } from "../support/worker-fetch";
 
 // wrangler.toml's RATE_LIMITER (emulated by miniflare): 120 requests per 60 s per key.
 const LIMIT = 120;
@@ -70,5 +73,48 @@ describe("rate limits", () => {
     const response = await call("/api/turn/credentials", bearer(await signToken()), { RATE_LIMITER: undefined });
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain("RATE_LIMITER");
+  });
+
+  it("groups IPv6 clients by /64: rotating addresses inside one prefix does not escape the failed-auth limit", async () => {
+    const forged = await signToken({ secret: "not-the-secret-not-the-secret-not-the-secret" });
+    let i = 0;
+    const statuses = await hammer(LIMIT + 10, () => {
+      i++;
+      const ip = `2001:db8:77:a0::${i.toString(16)}:${(i * 7).toString(16)}`;
+      return call("/api/turn/credentials", { headers: { Authorization: `Bearer ${forged}`, "CF-Connecting-IP": ip } });
+    });
+    expect(statuses).toContain(429);
+    // The next /64 has its own budget.
+    const neighbour = await call("/api/turn/credentials", {
+      headers: { Authorization: `Bearer ${forged}`, "CF-Connecting-IP": "2001:db8:77:a1::1" },
+    });
+    expect(neighbour.status).toBe(401);
+  });
+
+  it.each([
+    ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
+    ["2001:0DB8:0001:0002::ffff", "2001:db8:1:2::/64"],
+    ["2001:db8::1", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["::ffff:198.51.100.7", "198.51.100.7"],
+    ["198.51.100.7", "198.51.100.7"],
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+  ])("keys %s as %s", (ip, key) => {
+    expect(clientNetwork(ip)).toBe(key);
+  });
+
+  it("on the edge (request.cf set), refuses a request without CF-Connecting-IP rather than sharing one bucket", async () => {
+    const forged = await signToken({ secret: "not-the-secret-not-the-secret-not-the-secret" });
+    const ctx = createExecutionContext();
+    const request = new Request("https://icegate.example.test/api/turn/credentials", {
+      headers: { Authorization: `Bearer ${forged}` },
+      cf: { colo: "FRA", asn: 64496 },
+    });
+    const response = await worker.fetch(request, testEnv(), ctx);
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: { code: "invalid_request", message: "The client address is unknown." },
+    });
   });
 });

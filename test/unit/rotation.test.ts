@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fingerprint } from "../../src/crypto";
 import { referenceCredential } from "../support/reference-credential";
 import { TEST_SECRETS } from "../support/test-env";
-import { bearer, call, signToken } from "../support/worker-fetch";
+import { bearer, call, operator, signToken } from "../support/worker-fetch";
 
 const OLD = TEST_SECRETS.TURN_SECRET;
 const NEW = "sentinel-rotated-turn-secret-9f1c2d3e";
@@ -36,7 +36,7 @@ describe("rotating TURN_SECRET with `wrangler secret put` (no redeploy of code)"
   });
 
   it("shows the live secret's fingerprint in /healthz, and a staged TURN_SECRET_NEXT next to it", async () => {
-    const health = (await (await call("/healthz", {}, { TURN_SECRET: NEW, TURN_SECRET_NEXT: OLD })).json()) as {
+    const health = (await (await call("/healthz", operator(), { TURN_SECRET: NEW, TURN_SECRET_NEXT: OLD })).json()) as {
       secrets: Record<string, string>;
     };
     expect(health.secrets.TURN_SECRET).toBe(await fingerprint(NEW));

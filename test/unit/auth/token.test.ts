@@ -187,9 +187,21 @@ describe("JWKS bearer tokens (RS256, ES256, EdDSA)", () => {
   });
   afterEach(() => vi.restoreAllMocks());
 
-  const env = { AUTH_JWKS_URL: JWKS_URL, AUTH_JWT_SECRET: undefined };
-  const sign = (alg: string, kid: string, key = keys[kid]!) =>
-    new SignJWT({}).setProtectedHeader({ alg, kid }).setSubject("jwks-user").setExpirationTime("5m").sign(key);
+  const ISSUER = "https://issuer.example.test/";
+  const AUDIENCE = "icegate-app";
+  const env = { AUTH_JWKS_URL: JWKS_URL, AUTH_JWT_SECRET: undefined, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE };
+  const sign = (alg: string, kid: string, key = keys[kid]!, claims: { iss?: string; aud?: string } = {}) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg, kid })
+      .setSubject("jwks-user")
+      .setIssuer(claims.iss ?? ISSUER)
+      .setAudience(claims.aud ?? AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(key);
+  /** A request from one client address, so that each test spends its own failed-auth budget. */
+  const from = (ip: string, token: string) =>
+    call("/api/turn/credentials", { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } }, env);
 
   it.each([
     ["ES256", "es-1"],
@@ -218,5 +230,141 @@ describe("JWKS bearer tokens (RS256, ES256, EdDSA)", () => {
     const response = await get(await sign("ES256", "es-1"), env);
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("upstream_unavailable");
+  });
+
+  it.each(["AUTH_ISSUER", "AUTH_AUDIENCE"])(
+    "answers 503 not_configured naming %s when AUTH_JWKS_URL is set without it (shared key sets)",
+    async (variable) => {
+      const response = await get(await sign("ES256", "es-1"), { ...env, [variable]: undefined });
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("not_configured");
+      expect(body.error.message).toContain(variable);
+      expect(jwksFetches).toBe(0);
+    },
+  );
+
+  it("refuses a token signed by a key in the set but issued by another issuer or for another app", async () => {
+    await expectInvalidToken(await get(await sign("ES256", "es-1", keys["es-1"], { iss: "https://other.test/" }), env));
+    await expectInvalidToken(await get(await sign("RS256", "rs-1", keys["rs-1"], { aud: "another-app" }), env));
+  });
+
+  it("does not refetch a key set that just failed: 20 tokens, one fetch, then one more after 10 s", async () => {
+    vi.mocked(globalThis.fetch).mockImplementation(async () => {
+      jwksFetches++;
+      return new Response("down", { status: 502 });
+    });
+    const token = await sign("ES256", "es-1");
+    for (let i = 0; i < 20; i++) expect((await from(`198.51.100.${i + 1}`, token)).status).toBe(503);
+    expect(jwksFetches).toBe(1);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 10_500);
+    expect((await from("198.51.100.99", await sign("ES256", "es-1"))).status).toBe(503);
+    expect(jwksFetches).toBe(2);
+    vi.useRealTimers();
+  });
+
+  it("spends the client's failed-auth budget before any fetch a token causes: a limited client causes none", async () => {
+    const ip = "203.0.113.77";
+    // Use up this address's budget with tokens that fail without a fetch (HS256 is not accepted here).
+    const statuses: number[] = [];
+    for (let i = 0; i < 130 && !statuses.includes(429); i++) statuses.push((await from(ip, await signToken())).status);
+    expect(statuses).toContain(429);
+    expect(jwksFetches).toBe(0);
+    // A token that would make the Worker fetch the key set (no set cached yet) is stopped before the fetch.
+    const response = await from(ip, await sign("ES256", "es-1"));
+    expect(response.status).toBe(429);
+    expect(jwksFetches).toBe(0);
+    // Another client is unaffected, and its token does cause the one fetch.
+    expect((await from("203.0.113.78", await sign("ES256", "es-1"))).status).toBe(200);
+    expect(jwksFetches).toBe(1);
+  });
+
+  it("reads a key set reply of any size only up to 64 KiB, and a failed status not at all", async () => {
+    let pulled = 0;
+    const huge = (status: number, headers: HeadersInit = {}) =>
+      new Response(
+        new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              pulled += 16 * 1024;
+              controller.enqueue(new Uint8Array(16 * 1024).fill(0x20));
+              if (pulled >= 64 * 1024 * 1024) controller.close();
+            },
+          },
+          { highWaterMark: 0 },
+        ),
+        { status, headers },
+      );
+    vi.mocked(globalThis.fetch).mockImplementation(async () => {
+      jwksFetches++;
+      return huge(200);
+    });
+    expect((await from("192.0.2.10", await sign("ES256", "es-1"))).status).toBe(503);
+    expect(pulled).toBeLessThanOrEqual(64 * 1024 + 16 * 1024);
+
+    clearJwksCache();
+    pulled = 0;
+    vi.mocked(globalThis.fetch).mockImplementation(async () => huge(500));
+    expect((await from("192.0.2.11", await sign("ES256", "es-1"))).status).toBe(503);
+    expect(pulled).toBeLessThanOrEqual(16 * 1024);
+
+    clearJwksCache();
+    pulled = 0;
+    vi.mocked(globalThis.fetch).mockImplementation(async () =>
+      huge(200, { "Content-Length": String(200 * 1024 * 1024) }),
+    );
+    expect((await from("192.0.2.12", await sign("ES256", "es-1"))).status).toBe(503);
+    expect(pulled).toBeLessThanOrEqual(16 * 1024);
+  });
+});
+
+describe("token times (AUTH_MAX_TOKEN_AGE_SECONDS, default one day from iat)", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const tokenWith = (claims: Record<string, unknown>) =>
+    new SignJWT({ sub: "time-user", ...claims })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode(TEST_SECRETS.AUTH_JWT_SECRET));
+
+  it("refuses an iat in the future beyond the 30 s clock skew, and tolerates one within it", async () => {
+    await expectInvalidToken(await get(await tokenWith({ iat: now() + 120, exp: now() + 600 })));
+    expect((await get(await tokenWith({ iat: now() + 10, exp: now() + 600 }))).status).toBe(200);
+  });
+
+  it("refuses a token issued more than a day ago, however far away its exp is", async () => {
+    await expectInvalidToken(await get(await tokenWith({ iat: now() - 86400 - 120, exp: now() + 3600 })));
+    expect((await get(await tokenWith({ iat: now() - 86400 + 120, exp: now() + 3600 }))).status).toBe(200);
+  });
+
+  it("measures the age from iat with AUTH_MAX_TOKEN_AGE_SECONDS", async () => {
+    const env = { AUTH_MAX_TOKEN_AGE_SECONDS: "600" };
+    await expectInvalidToken(await get(await tokenWith({ iat: now() - 1200, exp: now() + 600 }), env));
+    expect((await get(await tokenWith({ iat: now() - 300, exp: now() + 600 }), env)).status).toBe(200);
+  });
+
+  it("bounds a token without iat by its exp: no more than the maximum age from now", async () => {
+    await expectInvalidToken(await get(await tokenWith({ exp: now() + 2 * 86400 })));
+    expect((await get(await tokenWith({ exp: now() + 3600 }))).status).toBe(200);
+  });
+
+  it("answers 503 naming AUTH_MAX_TOKEN_AGE_SECONDS when it is not a number of seconds", async () => {
+    const response = await get(await signToken(), { AUTH_MAX_TOKEN_AGE_SECONDS: "1d" });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+      "AUTH_MAX_TOKEN_AGE_SECONDS",
+    );
+  });
+
+  it("stops honouring a remembered token once it is older than the maximum age", async () => {
+    const auth = loadConfig(testEnv({ AUTH_MAX_TOKEN_AGE_SECONDS: "60" })).auth;
+    const token = await tokenWith({ iat: now(), exp: now() + 3600 });
+    expect((await authenticate(`Bearer ${token}`, auth)).sub).toBe("time-user");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 95_000);
+      await expect(authenticate(`Bearer ${token}`, auth)).rejects.toMatchObject({ code: "invalid_token" });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

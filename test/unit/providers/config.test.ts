@@ -4,7 +4,7 @@ import { PROVIDER_SECRETS, PROVIDER_SETTINGS, providerEnv } from "../../support/
 import { useFakeProviders } from "../../support/fakes/fetch-spy";
 import { ask, useLogs } from "../../support/fakes/requests";
 import { TEST_SECRETS } from "../../support/test-env";
-import { call, type EnvChanges } from "../../support/worker-fetch";
+import { call, type EnvChanges, operator } from "../../support/worker-fetch";
 
 interface HealthBody {
   providers: string[];
@@ -94,7 +94,7 @@ describe("provider configuration", () => {
 
   describe("/healthz", () => {
     it("lists the providers in order and fingerprints each listed provider's secrets, never the secrets", async () => {
-      const response = await call("/healthz", {}, providerEnv("cloudflare,metered,twilio,expressturn,coturn"));
+      const response = await call("/healthz", operator(), providerEnv("cloudflare,metered,twilio,expressturn,coturn"));
       const text = await response.text();
       const body = JSON.parse(text) as HealthBody;
       expect(body.providers).toEqual(["cloudflare", "metered", "twilio", "expressturn", "coturn"]);
@@ -111,7 +111,7 @@ describe("provider configuration", () => {
     });
 
     it("shows no fingerprint for a provider that is not listed", async () => {
-      const body = (await (await call("/healthz", {}, providerEnv("coturn"))).json()) as HealthBody;
+      const body = (await (await call("/healthz", operator(), providerEnv("coturn"))).json()) as HealthBody;
       expect(body.providers).toEqual(["coturn"]);
       expect(Object.keys(body.secrets)).not.toContain("CLOUDFLARE_TURN_API_TOKEN");
     });
@@ -120,7 +120,7 @@ describe("provider configuration", () => {
       const body = (await (
         await call(
           "/healthz",
-          {},
+          operator(),
           providerEnv("twilio", {
             TWILIO_API_KEY_SID: PROVIDER_SETTINGS.TWILIO_API_KEY_SID,
             TWILIO_API_KEY_SECRET: PROVIDER_SECRETS.TWILIO_API_KEY_SECRET,

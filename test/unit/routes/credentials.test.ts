@@ -106,7 +106,7 @@ describe("GET /api/turn/credentials", () => {
     const response = await credentials("", {}, { ALLOW_ANONYMOUS: "true" });
     expect(response.status).toBe(200);
     const body = await response.json<CredentialsBody>();
-    expect(body.iceServers[1]!.username).toMatch(/^\d+:anonymous$/);
+    expect(body.iceServers[1]!.username).toMatch(/^\d+:anonymous\+[0-9a-f]{16}$/);
   });
 
   it("still checks a token that an anonymous-friendly deployment receives", async () => {

@@ -39,7 +39,7 @@ describe("GET|POST /api/turn/rest (draft-uberti-behave-turn-rest-00)", () => {
   it("accepts Janus's POST with service=turn&api=KEY in the query and an empty body", async () => {
     const response = await call(`/api/turn/rest?service=turn&api=${KEY_ONE}`, { method: "POST", body: "" });
     expect(response.status).toBe(200);
-    expect((await response.json<RestBody>()).username).toMatch(/^\d+:rest$/);
+    expect((await response.json<RestBody>()).username).toMatch(/^\d+:rest\+[0-9a-f]{16}$/);
   });
 
   it("accepts the parameters as a form body", async () => {
