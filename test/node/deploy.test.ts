@@ -45,6 +45,14 @@ describe("wrangler.toml environments", () => {
     }
   });
 
+  it("gives the top level its own name, so that a command without --env never reaches production", () => {
+    const names = [...toml.matchAll(/^name\s*=\s*"([^"]+)"$/gm)]
+      .map((m) => m[1])
+      .filter((name) => name !== "RATE_LIMITER");
+    expect(names).toEqual(["icegate-dev", "icegate-staging", "icegate"]);
+    expect(toml.indexOf('name = "icegate"\n')).toBeGreaterThan(toml.indexOf("[env.production]"));
+  });
+
   it("never deploys ALLOW_ANONYMOUS and never puts a secret in the file", () => {
     expect(toml).not.toMatch(/^\s*ALLOW_ANONYMOUS\s*=/m);
     expect(toml).not.toMatch(/^\s*(TURN_SECRET|AUTH_JWT_SECRET|TURN_REST_API_KEYS)\s*=/m);
