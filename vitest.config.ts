@@ -7,6 +7,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // The reporters read this root setting, not the projects' own: logs of passing tests (the worker's request
+    // log lines, which workerd prints for every request) stay out of the output; a failing test shows its logs.
+    silent: "passed-only",
     projects: ["./test/vitest.workerd.config.ts", "./test/vitest.integration.config.ts"],
   },
 });

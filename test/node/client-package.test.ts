@@ -105,7 +105,7 @@ describe("the icegate package", () => {
 
     it("imports icegate/client in Node with the documented exports", () => {
       const script =
-        'const sdk = await import("icegate/client"); console.log(Object.keys(sdk).sort().join(","), sdk.IceServerError.name)';
+        'const sdk = await import("icegate/client"); console.log(Object.keys(sdk).sort().join(","), new sdk.IceServerError(0, "x", "y").name)';
       expect(run(process.execPath, ["--input-type=module", "-e", script], project).trim()).toBe(
         "IceServerError,createIceServerClient IceServerError",
       );
