@@ -77,13 +77,22 @@ function issued(body: CredentialsBody): string | undefined {
   return turn ? `${turn.username}/${turn.credential}@${body.expiresAt}` : undefined;
 }
 
+/** Both suites' workers (each with its own fake provider and cold cache), started at once: startup is most of the wait. */
+let started: Promise<PromiseSettledResult<{ providers: FakeProviderServer; worker: WranglerDev }>[]> | undefined;
+async function startBoth(index: 0 | 1): Promise<{ providers: FakeProviderServer; worker: WranglerDev }> {
+  started ??= Promise.allSettled([startProviderAndWorker(), startProviderAndWorker()]);
+  const result = (await started)[index]!;
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
+}
+
 describe("provider faults under load, with valid cached credentials (wrangler dev, fake Cloudflare on loopback)", () => {
   let providers: FakeProviderServer;
   let worker: WranglerDev;
   let tokens: string[];
 
   beforeAll(async () => {
-    ({ providers, worker } = await startProviderAndWorker());
+    ({ providers, worker } = await startBoth(0));
     tokens = await signTokens();
   }, 120_000);
 
@@ -167,7 +176,7 @@ describe("provider failing from the start, cache cold (fresh worker under wrangl
   let token: string;
 
   beforeAll(async () => {
-    ({ providers, worker } = await startProviderAndWorker());
+    ({ providers, worker } = await startBoth(1));
     providers.fake.set("cloudflare", "status_500");
     [token] = (await signTokens()) as [string];
   }, 120_000);
