@@ -149,7 +149,7 @@ const base = `http://${host}:${port}`;
 console.log(`icegate: starting on ${base}. Try:
   curl -s ${base}/api/turn/credentials
   curl -s ${base}/healthz
-  open ${base}/check#run in a browser: every TURN row should pass
+and in a browser: ${base}/check#run (every TURN row should pass)
 `);
 
 // The embedded defaults of wrangler.toml name 127.0.0.1:3478 and port 8787; other ports replace them.
