@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EnvFileError, updateEnvFile } from "./lib/env-file.mjs";
+import { describeTarget } from "./lib/wrangler-target.mjs";
 import { nextSteps, RUNBOOK } from "./lib/rotation-steps.mjs";
 
 const PROJECT_ROOT = resolve(import.meta.dirname, "..");
@@ -358,8 +359,13 @@ async function main(argv) {
     info(`rotate: ${options.append ? "added the value to" : "set"} ${options.key} in ${options.file} (mode 0600)`);
   }
 
+  if (options.file !== undefined && /(^|[/\\])\.dev\.vars$/.test(options.file)) {
+    info("rotate: `wrangler dev` does not reload .dev.vars: restart `npm start` to serve the new value.");
+  }
+
   const command = resolveWrangler(options.wrangler);
   const args = wranglerArgs(options);
+  info(`rotate: ${describeTarget(PROJECT_ROOT, options.env)}`);
   if (options.dryRun) {
     info(`rotate: dry run: would run ${[command, ...args].join(" ")} (the value on its stdin)`);
   } else {

@@ -12,6 +12,8 @@ export default defineConfig({
     environment: "node",
     // Builds coturn from the shared tarball once (or finds the cached build) before any file needs it.
     globalSetup: ["./support/coturn-build.ts"],
+    // A failing test shows the output of the processes it started (wrangler dev, coturn); a passing one does not.
+    setupFiles: ["./support/on-failure.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The processes these tests start are heavy on a 2-core machine: one file at a time.

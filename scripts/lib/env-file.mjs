@@ -30,7 +30,8 @@ export function updateEnvFile(file, key, value, append) {
   try {
     target = realpathSync(target);
     text = readFileSync(target, "utf8");
-  } catch (error) {
+  } catch (caught) {
+    const error = /** @type {NodeJS.ErrnoException | undefined} */ (caught);
     if (error?.code !== "ENOENT") throw new EnvFileError(`cannot read ${file}: ${error?.code ?? "error"}`);
   }
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
@@ -92,7 +93,8 @@ function writeAtomically(target, content) {
     }
     chmodSync(temp, 0o600);
     renameSync(temp, target);
-  } catch (error) {
+  } catch (caught) {
+    const error = /** @type {NodeJS.ErrnoException | undefined} */ (caught);
     rmSync(temp, { force: true });
     throw new EnvFileError(`cannot write ${target}: ${error?.code ?? "error"}`);
   }

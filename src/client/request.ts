@@ -47,6 +47,11 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : undefined;
 }
 
+/** What a browser's failed fetch means: it hides CORS refusals behind the same TypeError as a network failure. */
+export const NETWORK_FAILURE =
+  "The credentials request got no reply: a network failure, or a CORS refusal (usually this page's origin is not " +
+  "in the worker's ALLOWED_ORIGINS; the browser console shows which).";
+
 async function exchange(
   fetch: FetchLike,
   endpoint: string,
@@ -72,7 +77,7 @@ async function exchange(
     retryAfter = response.headers.get("Retry-After");
     text = await response.text();
   } catch (cause) {
-    throw new IceServerError(0, "network_error", "The credentials request failed.", undefined, cause);
+    throw new IceServerError(0, "network_error", NETWORK_FAILURE, undefined, cause);
   }
   let body: unknown;
   try {

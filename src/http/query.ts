@@ -9,7 +9,15 @@ import { AppError } from "../errors";
 /** What each schema makes of no parameters at all (the common case), parsed once. */
 const noParams = new WeakMap<z.ZodMiniType, unknown>();
 
-export function parseParams<S extends z.ZodMiniType>(params: Record<string, string[]>, schema: S): z.infer<S> {
+/**
+ * Parses `params` with `schema`. `expected(name)` says what a valid value of that parameter is ("a whole number
+ * of seconds, at least 60"), built only for the 400, which states it so that the caller can fix the request.
+ */
+export function parseParams<S extends z.ZodMiniType>(
+  params: Record<string, string[]>,
+  schema: S,
+  expected: (name: string) => string | undefined = () => undefined,
+): z.infer<S> {
   const none = Object.keys(params).length === 0;
   if (none && noParams.has(schema)) return noParams.get(schema) as z.infer<S>;
   const single: Record<string, string> = {};
@@ -28,5 +36,7 @@ export function parseParams<S extends z.ZodMiniType>(params: Record<string, stri
     throw new AppError("invalid_request", "Unknown query parameter.", { reason: "query:unknown" });
   }
   const name = String(issue?.path[0] ?? "query");
-  throw new AppError("invalid_request", `Query parameter '${name}' is invalid.`, { reason: `query:${name}` });
+  const valid = expected(name);
+  const message = `Query parameter '${name}' is invalid${valid ? `: it must be ${valid}` : ""}.`;
+  throw new AppError("invalid_request", message, { reason: `query:${name}` });
 }

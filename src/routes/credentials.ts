@@ -29,7 +29,12 @@ export const CredentialsQuery = lazy(() =>
 
 export const credentials = new Hono<AppEnv>().get("/", async (c) => {
   const config = loadConfig(c.env);
-  const query = parseParams(c.req.queries(), CredentialsQuery());
+  const max = config.turn.ttlSeconds;
+  const query = parseParams(c.req.queries(), CredentialsQuery(), (name) =>
+    name === "ttl"
+      ? `a whole number of seconds, at least ${MIN_TTL_SECONDS} (more than ${max} is cut to ${max})`
+      : undefined,
+  );
   const principal = await authorize(c, config);
   const ttl = Math.min(query.ttl ?? config.turn.ttlSeconds, config.turn.ttlSeconds);
   let steering: SteeredUrls | undefined;

@@ -4,7 +4,14 @@
  * the real browser objects fit them, and that what the SDK returns fits `new RTCPeerConnection`.
  */
 import { describe, expectTypeOf, it } from "vitest";
-import type { FetchLike, IceServer, IceServerClient, PeerConnectionLike } from "../../src/client";
+import type {
+  FetchLike,
+  IceServer,
+  IceServerClient,
+  IceServerClientOptions,
+  IceServerError,
+  PeerConnectionLike,
+} from "../../src/client";
 
 describe("the SDK's types against the DOM library", () => {
   it("accepts a real RTCPeerConnection in keepFresh", () => {
@@ -20,5 +27,12 @@ describe("the SDK's types against the DOM library", () => {
 
   it("accepts the global fetch", () => {
     expectTypeOf<typeof globalThis.fetch>().toExtend<FetchLike>();
+  });
+
+  it("passes onError an IceServerError, with the fields the README's example reads", () => {
+    expectTypeOf<NonNullable<IceServerClientOptions["onError"]>>().parameter(0).toEqualTypeOf<IceServerError>();
+    expectTypeOf<IceServerError["status"]>().toEqualTypeOf<number>();
+    expectTypeOf<IceServerError["code"]>().toEqualTypeOf<string>();
+    expectTypeOf<IceServerError["retryAfterSeconds"]>().toEqualTypeOf<number | undefined>();
   });
 });

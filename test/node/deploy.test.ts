@@ -2,7 +2,7 @@
  * Deployability, offline: `wrangler deploy --dry-run` builds every environment, and each environment
  * declares its own vars, KV namespace, rate limit and required secrets (Wrangler does not inherit them).
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,26 +11,29 @@ import { PROJECT_ROOT } from "../support/wrangler-dev";
 
 const ENVIRONMENTS = ["", "staging", "production"];
 
-describe("wrangler deploy --dry-run", () => {
+// The three builds run at once: each is mostly Wrangler starting up, waiting on esbuild.
+describe.concurrent("wrangler deploy --dry-run", () => {
   it.each(ENVIRONMENTS)(
     "builds the %s environment offline",
-    (env) => {
+    async (env) => {
       const outdir = mkdtempSync(join(tmpdir(), "icegate-dry-run-"));
       try {
-        const result = spawnSync(
-          join(PROJECT_ROOT, "node_modules/.bin/wrangler"),
-          ["deploy", "--dry-run", "--outdir", outdir, ...(env ? ["--env", env] : [])],
-          { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-        );
-        const output = `${result.stdout}${result.stderr}`;
-        expect(result.status, output).toBe(0);
-        expect(output).toMatch(/Total Upload: [\d.]+ KiB \/ gzip: [\d.]+ KiB/);
-        expect(output).toContain("--dry-run: exiting now.");
+        const result = await new Promise<{ status: number | null; output: string }>((resolve) => {
+          const child = execFile(
+            join(PROJECT_ROOT, "node_modules/.bin/wrangler"),
+            ["deploy", "--dry-run", "--outdir", outdir, ...(env ? ["--env", env] : [])],
+            { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+            (_error, stdout, stderr) => resolve({ status: child.exitCode, output: `${stdout}${stderr}` }),
+          );
+        });
+        expect(result.status, result.output).toBe(0);
+        expect(result.output).toMatch(/Total Upload: [\d.]+ KiB \/ gzip: [\d.]+ KiB/);
+        expect(result.output).toContain("--dry-run: exiting now.");
       } finally {
         rmSync(outdir, { recursive: true, force: true });
       }
     },
-    120_000,
+    180_000,
   );
 });
 
@@ -43,6 +46,14 @@ describe("wrangler.toml environments", () => {
     for (const table of ["vars", "kv_namespaces", "ratelimits", "secrets", "observability"]) {
       expect(headers).toContain(`env.${env}.${table}`);
     }
+  });
+
+  it("gives the top level its own name, so that a command without --env never reaches production", () => {
+    const names = [...toml.matchAll(/^name\s*=\s*"([^"]+)"$/gm)]
+      .map((m) => m[1])
+      .filter((name) => name !== "RATE_LIMITER");
+    expect(names).toEqual(["icegate-dev", "icegate-staging", "icegate"]);
+    expect(toml.indexOf('name = "icegate"\n')).toBeGreaterThan(toml.indexOf("[env.production]"));
   });
 
   it("never deploys ALLOW_ANONYMOUS and never puts a secret in the file", () => {

@@ -176,6 +176,29 @@ describe("rotate: the secret travels on wrangler's stdin only", () => {
     expect(fingerprintOf("sentinel-turn-secret-7c1e4f0a9b2d")).toBe("sha256:d9a4d45e6856");
   });
 
+  it("says which Worker it acts on: icegate-dev without --env, never staging or production", () => {
+    const top = rotate(["--dry-run"]);
+    expect(top.status, top.stderr).toBe(0);
+    expect(top.stdout).toContain(
+      "rotate: acting on the Worker icegate-dev, wrangler.toml's top level for local development, not staging or production",
+    );
+    const staging = rotate(["--dry-run", "--env", "staging"]);
+    expect(staging.stdout).toContain("rotate: acting on the Worker icegate-staging (--env staging)\n");
+  });
+
+  it("says that wrangler dev does not reload .dev.vars after updating it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "icegate-rotate-devvars-"));
+    try {
+      const file = join(dir, ".dev.vars");
+      writeFileSync(file, "TURN_SECRET=old\n");
+      const run = rotate(["--dry-run", "--update-env", file]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain("`wrangler dev` does not reload .dev.vars: restart `npm start`");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("gives the requested entropy with --bytes", () => {
     const run = rotate(["--bytes", "48", "--wrangler", wrangler.path, "--update-env", envFile()]);
     expect(run.status, run.stderr).toBe(0);

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from "../support/wrangler-dev";
 
 interface Step {
   name?: string;
+  id?: string;
   run?: string;
   uses?: string;
   with?: Record<string, unknown>;
@@ -151,13 +152,46 @@ describe("preview.yml", () => {
 
 describe("deploy.yml", () => {
   const deploy = load("deploy.yml");
+  const text = readFileSync(join(PROJECT_ROOT, ".github/workflows/deploy.yml"), "utf8");
 
-  it("deploys main to staging, then to production behind a protected environment", () => {
-    expect(deploy.on).toHaveProperty("push.branches", ["main"]);
+  it("runs only after ci completed on main, never on a push by itself", () => {
+    expect(deploy.on).not.toHaveProperty("push");
+    expect(deploy.on).toHaveProperty("workflow_run", {
+      workflows: [load("ci.yml").name],
+      types: ["completed"],
+      branches: ["main"],
+    });
+  });
+
+  it("deploys only the commit ci passed for: a gate checks the run's conclusion and head_sha", () => {
+    const gate = deploy.jobs.gate!;
+    expect(gate.if).toContain("github.event.workflow_run.conclusion == 'success'");
+    expect(JSON.stringify(gate)).toContain("github.event.workflow_run.head_sha");
+    expect(runs(gate)).toContain("ci.yml/runs?head_sha=$sha&status=success");
+    for (const name of ["staging", "production"]) {
+      const job = deploy.jobs[name]!;
+      expect([job.needs].flat()).toContain("gate");
+      const checkout = job.steps.find((step) => step.uses?.startsWith("actions/checkout"));
+      expect(checkout?.with?.ref).toBe("${{ needs.gate.outputs.sha }}");
+    }
+  });
+
+  it("deploys to staging, then to production behind a protected environment", () => {
     expect(runs(deploy.jobs.staging!)).toContain("wrangler deploy --env staging");
     const production = deploy.jobs.production!;
-    expect(production.needs).toBe("staging");
+    expect([production.needs].flat()).toContain("staging");
     expect(production.environment).toMatchObject({ name: "production" });
     expect(runs(production)).toContain("wrangler deploy --env production");
+  });
+
+  it("smoke-tests the hostnames of the repository variables, not example.com", () => {
+    expect(text).not.toContain("example.com");
+    expect(JSON.stringify(deploy.jobs.staging)).toContain("vars.STAGING_HOSTNAME");
+    expect(JSON.stringify(deploy.jobs.production)).toContain("vars.PRODUCTION_HOSTNAME");
+    for (const name of ["staging", "production"]) {
+      expect(runs(deploy.jobs[name]!)).toContain(
+        'curl --fail --silent --show-error "https://$HOSTNAME_TO_CHECK/healthz"',
+      );
+    }
   });
 });

@@ -8,6 +8,16 @@ import { createServer } from "node:net";
 import { createSocket } from "node:dgram";
 
 const running = new Set<ChildProcess>();
+/** The output of every process still running, by child: shown when a test fails (test/support/on-failure.ts). */
+const outputs = new Map<ChildProcess, { name: string; output: () => string }>();
+
+/** The last `lines` lines of each running process's output, one block per process. */
+export function runningOutput(lines = 150): string[] {
+  return [...outputs.values()].map(({ name, output }) => {
+    const tail = output().trimEnd().split("\n").slice(-lines).join("\n");
+    return `--- output of ${name} (last ${lines} lines) ---\n${tail}`;
+  });
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -47,6 +57,7 @@ export function start(
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
+  outputs.set(child, { name: [command.split("/").pop(), ...args.slice(0, 1)].join(" "), output: () => output });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     child,
@@ -60,6 +71,7 @@ export function start(
       }
       killGroup(child, "SIGKILL");
       running.delete(child);
+      outputs.delete(child);
     },
   };
 }

@@ -303,6 +303,17 @@ describe("failures", () => {
     expect(client.lastError).toMatchObject({ status: 0, code: "network_error", cause });
   });
 
+  it("says a failed fetch may be a CORS refusal and names ALLOWED_ORIGINS as the usual cause", async () => {
+    const api = fakeEndpoint();
+    // What Chromium's fetch rejects with when CORS hides the reply, the same as for a network failure.
+    api.script.push(() => Promise.reject(new TypeError("Failed to fetch")));
+    const client = makeClient({ fetch: api.fetch });
+    await client.getIceServers();
+    expect(client.lastError?.code).toBe("network_error");
+    expect(client.lastError?.message).toMatch(/network failure, or a CORS refusal/);
+    expect(client.lastError?.message).toContain("ALLOWED_ORIGINS");
+  });
+
   it("reports malformed JSON as an invalid response", async () => {
     const api = fakeEndpoint();
     api.script.push(() => new Response("not json"));

@@ -66,6 +66,18 @@ describe("GET /api/turn/credentials", () => {
     },
   );
 
+  it("states the valid range of ?ttl= when it is out of range", async () => {
+    const response = await credentials("?ttl=30");
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: {
+        code: "invalid_request",
+        message:
+          "Query parameter 'ttl' is invalid: it must be a whole number of seconds, at least 60 (more than 3600 is cut to 3600).",
+      },
+    });
+  });
+
   it("puts a safe user id in the username: no separator, bounded length", async () => {
     const token = await signToken({ sub: `evil:sub with spaces/${"x".repeat(200)}` });
     const body = await (await credentials("", bearer(token))).json<CredentialsBody>();
