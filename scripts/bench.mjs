@@ -105,7 +105,6 @@ options.users = quick ? 64 : 256;
 const REPLY_HEADERS = {
   "Cache-Control": "no-store",
   "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-  Pragma: "no-cache",
   "Referrer-Policy": "no-referrer",
   Vary: "Origin, Authorization",
   "X-Content-Type-Options": "nosniff",

@@ -1,8 +1,9 @@
 // The TURN side of the browser part of the bench, on loopback only: a real coturn (the 4.17.1 build of
-// scripts/coturn-build.sh, as the tests run it) with `use-auth-secret`, plain TURN/STUN on 127.0.0.1 and
-// TLS on 127.0.0.1 and 127.0.0.2 (a throwaway self-signed certificate: the browsers are told to accept
-// it, as they would trust a real one), and a port-53 "server" that swallows every datagram: the stand-in
-// for Cloudflare's port-53 URLs on a network (or in a browser) that blocks them.
+// scripts/coturn-build.sh, as the tests run it) with `use-auth-secret`, plain TURN/STUN and TLS on
+// 127.0.0.1 (a throwaway self-signed certificate: the browsers are told to accept it, as they would trust
+// a real one), a second TLS port forwarded to the first (Cloudflare has two, 5349 and 443, on one host;
+// coturn opens its alternative TLS port only for RFC 5780), and a port-53 "server" that swallows every
+// datagram: the stand-in for Cloudflare's port-53 URLs on a network (or in a browser) that blocks them.
 //
 // The URLs it offers mirror Cloudflare Realtime TURN's seven (REFERENCE.md): stun:3478, stun:53,
 // turn:3478 udp, turn:53 udp, turn:3478 tcp, turns:5349 and turns:443.
@@ -10,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { freePort, start, waitFor } from "./processes.mjs";
 import { ROOT } from "./wrangler.mjs";
@@ -65,6 +66,35 @@ async function blackhole() {
   };
 }
 
+/** A TCP port on 127.0.0.1 that forwards every connection to `port`, byte for byte. */
+async function forwarder(port) {
+  const sockets = new Set();
+  const server = createServer((client) => {
+    const upstream = connect({ host: "127.0.0.1", port });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      socket.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  return {
+    port: server.address().port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /**
  * Starts coturn (and the port-53 blackhole) in `dir`. Returns the URL sets the bench serves, a way to
  * mint coturn REST credentials for them, and `stop`.
@@ -77,7 +107,7 @@ export async function startCoturn({ bin, dir, secret }) {
     "openssl",
     ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"].concat([
       "-addext",
-      "subjectAltName=IP:127.0.0.1,IP:127.0.0.2",
+      "subjectAltName=IP:127.0.0.1",
       "-keyout",
       key,
       "-out",
@@ -89,7 +119,6 @@ export async function startCoturn({ bin, dir, secret }) {
   const config = join(dir, "turnserver.conf");
   const lines = [
     "listening-ip=127.0.0.1",
-    "listening-ip=127.0.0.2",
     `listening-port=${port}`,
     `tls-listening-port=${tlsPort}`,
     `cert=${cert}`,
@@ -116,7 +145,7 @@ export async function startCoturn({ bin, dir, secret }) {
   void server.exited.then(() => (exited = true));
   try {
     await waitFor(
-      async () => (await acceptsTcp("127.0.0.1", port)) && (await acceptsTcp("127.0.0.2", tlsPort)),
+      async () => (await acceptsTcp("127.0.0.1", port)) && (await acceptsTcp("127.0.0.1", tlsPort)),
       20_000,
       () => `coturn did not listen on ${port}/${tlsPort}:\n${server.output()}`,
       () => exited,
@@ -126,13 +155,14 @@ export async function startCoturn({ bin, dir, secret }) {
     throw error;
   }
   const hole = await blackhole();
+  const second = await forwarder(tlsPort);
   const plain = `127.0.0.1:${port}`;
   const tls = `127.0.0.1:${tlsPort}`;
-  const tls443 = `127.0.0.2:${tlsPort}`;
+  const tls443 = `127.0.0.1:${second.port}`;
   const dead = `${hole.host}:${hole.port}`;
   return {
     pid: server.pid,
-    ports: [port, tlsPort],
+    ports: [port, tlsPort, second.port],
     blackhole: hole,
     /** What icegate's coturn minting is configured with: one URL per connectivity class. */
     turnUrls: [`turn:${plain}?transport=udp`, `turn:${plain}?transport=tcp`, `turns:${tls}?transport=tcp`],
@@ -155,7 +185,7 @@ export async function startCoturn({ bin, dir, secret }) {
     },
     output: server.output,
     stop: async () => {
-      await hole.close();
+      await Promise.all([hole.close(), second.close()]);
       await server.stop();
     },
   };

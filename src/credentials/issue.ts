@@ -5,7 +5,7 @@
 import type { Principal } from "../auth/token";
 import type { TurnConfig } from "../config";
 import { notConfigured } from "../errors";
-import { mintTurnCredential } from "./turn-rest";
+import { mintTurnCredential, rememberedTurnCredential } from "./turn-rest";
 import { hashedUserId, safeUserId } from "./user-id";
 
 export interface IceServer {
@@ -34,11 +34,8 @@ export async function issueTurnCredentials(
   const userHash = principal.userHash ?? (await hashedUserId(principal.sub, turn.secret));
   const userId = turn.userIdMode === "hash" ? userHash : safeUserId(principal.sub, turn.separator);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
-  const { username, credential } = await mintTurnCredential({
-    secret: turn.secret,
-    userId,
-    expiresAt,
-    separator: turn.separator,
-  });
+  const options = { secret: turn.secret, userId, expiresAt, separator: turn.separator };
+  // Within the same second the same user's credential is usually known already: then no await at all.
+  const { username, credential } = rememberedTurnCredential(options) ?? (await mintTurnCredential(options));
   return { username, credential, expiresAt, ttl: ttlSeconds, userHash };
 }

@@ -28,12 +28,19 @@ const MAX_REMEMBERED = 1024;
 const minted = new Map<string, string>();
 
 export async function mintTurnCredential(options: MintOptions): Promise<TurnCredential> {
+  return rememberedTurnCredential(options) ?? mintNew(options);
+}
+
+/** The credential for these options if this isolate minted it recently: no await, no HMAC. */
+export function rememberedTurnCredential(options: MintOptions): TurnCredential | undefined {
   const username = `${options.expiresAt}${options.separator}${options.userId}`;
-  const id = `${options.secret}\u0000${username}`;
-  let credential = minted.get(id);
-  if (credential === undefined) {
-    credential = toBase64(await hmac(options.secret, "SHA-1", username));
-    remember(minted, id, credential, MAX_REMEMBERED);
-  }
+  const credential = minted.get(`${options.secret}\u0000${username}`);
+  return credential === undefined ? undefined : { username, credential };
+}
+
+async function mintNew(options: MintOptions): Promise<TurnCredential> {
+  const username = `${options.expiresAt}${options.separator}${options.userId}`;
+  const credential = toBase64(await hmac(options.secret, "SHA-1", username));
+  remember(minted, `${options.secret}\u0000${username}`, credential, MAX_REMEMBERED);
   return { username, credential };
 }

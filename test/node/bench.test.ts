@@ -133,7 +133,7 @@ describe("npm run bench -- --quick --no-write", () => {
           .map((cell) => cell.trim());
         // URLs, fetches, then cold (fetch, first relay, open) and warm (fetch, first relay, open), samples.
         expect(cells.slice(2, 4), `${browser}, ${list}`).toEqual([expect.stringMatching(/^\d+$/), "1"]);
-        for (const cell of cells.slice(4, 10)) expect(cell, `${browser}, ${list}`).toMatch(/^\d+\.\d\d \(/);
+        for (const cell of cells.slice(4, 10)) expect(cell, `${browser}, ${list}`).toMatch(/^[\d,]+\.\d\d \(/);
         expect(cells[10], `${browser}, ${list}`).toBe("1");
         urls[list] = Number(cells[2]);
       }
