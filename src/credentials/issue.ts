@@ -6,7 +6,7 @@ import type { Principal } from "../auth/token";
 import type { TurnConfig } from "../config";
 import { notConfigured } from "../errors";
 import { mintTurnCredential, rememberedTurnCredential } from "./turn-rest";
-import { hashedUserId, safeUserId } from "./user-id";
+import { hashedUserId, rememberedUserHash, safeUserId } from "./user-id";
 
 export interface IceServer {
   urls: string[];
@@ -31,7 +31,10 @@ export async function issueTurnCredentials(
   now = Date.now(),
 ): Promise<IssuedCredentials> {
   if (!turn.enabled) throw notConfigured(turn.urls.length === 0 ? "TURN_URLS" : "TURN_SECRET");
-  const userHash = principal.userHash ?? (await hashedUserId(principal.sub, turn.secret));
+  const userHash =
+    principal.userHash ??
+    rememberedUserHash(principal.sub, turn.secret) ??
+    (await hashedUserId(principal.sub, turn.secret));
   const userId = turn.userIdMode === "hash" ? userHash : safeUserId(principal.sub, turn.separator);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
   const options = { secret: turn.secret, userId, expiresAt, separator: turn.separator };

@@ -3,14 +3,16 @@
  * no control or exotic characters, bounded length), or, with TURN_USER_ID=hash, replaced by
  * a short keyed hash so that TURN logs hold no identities.
  */
-import { remember } from "../bounded";
+import { remember, tableFor } from "../bounded";
 import { hmac, toHex } from "../crypto";
 
 export const MAX_USER_ID_LENGTH = 64;
 
 /** Hashes of recent callers: a caller asks again and again within a lifetime, and the hash never changes. */
 const MAX_REMEMBERED = 1024;
-const remembered = new Map<string, string>();
+const MAX_KEYS = 4;
+/** Key value → sub → hash. */
+const remembered = new Map<string, Map<string, string>>();
 
 /** Keeps letters, digits and `._@+-`; everything else, the separator included, becomes `_`. */
 export function safeUserId(sub: string, separator: string): string {
@@ -27,11 +29,17 @@ export function safeUserId(sub: string, separator: string): string {
  * without it. Also what the request log records in place of any user id.
  */
 export async function hashedUserId(sub: string, key: string): Promise<string> {
-  // Keyed by the key's value too, so a new key never answers with a hash made under the old one.
-  const id = `${key}\u0000${sub}`;
-  const known = remembered.get(id);
+  const known = rememberedUserHash(sub, key);
   if (known !== undefined) return known;
   const hash = toHex(await hmac(key, "SHA-256", `icegate/user-id/v1\u0000${sub}`)).slice(0, 16);
-  remember(remembered, id, hash, MAX_REMEMBERED);
+  remember(tableFor(remembered, key, MAX_KEYS), sub, hash, MAX_REMEMBERED);
   return hash;
+}
+
+/**
+ * The hash of `sub` under `key` if this isolate made it recently (no await). Kept per key value, so a
+ * new key never answers with a hash made under the old one.
+ */
+export function rememberedUserHash(sub: string, key: string): string | undefined {
+  return remembered.get(key)?.get(sub);
 }
