@@ -163,9 +163,27 @@ function browserTable(report) {
   }
   const lists = new Map();
   for (const row of b.rows) if (row.urlList && !lists.has(row.list)) lists.set(row.list, row);
+  const slower = [];
+  for (const browser of [...new Set(b.rows.map((row) => row.browser))]) {
+    const shaped = b.rows.find((row) => row.browser === browser && row.list === "cloudflare");
+    const full = b.rows.find((row) => row.browser === browser && row.list === "full");
+    for (const phase of ["cold", "warm"]) {
+      const [s, f] = [shaped?.[phase]?.openMs, full?.[phase]?.openMs];
+      if (!s || !f || !(s.median > f.median)) continue;
+      const overlap = s.p25 <= f.p75 && f.p25 <= s.p75;
+      slower.push(
+        `${browser}, ${phase}: the shaped list (${shaped.urls} URLs) opened its data channel in ${ms(s.median)} ms, ` +
+          `the full list (${full.urls} URLs) in ${ms(f.median)} ms. ` +
+          (overlap
+            ? `Their quartiles overlap (${ms(s.p25)}–${ms(s.p75)} against ${ms(f.p25)}–${ms(f.p75)} ms): the difference is within the spread of the samples.`
+            : `Their quartiles do not overlap (${ms(s.p25)}–${ms(s.p75)} against ${ms(f.p25)}–${ms(f.p75)} ms): a real difference on this machine, to be explained in the text below.`),
+      );
+    }
+  }
   return [
     ...lines,
     "",
+    ...(slower.length > 0 ? [...slower.map((line) => `> ${line}`), ""] : []),
     `_Medians over ${b.samples} page(s) per browser and list, quartiles in brackets; every time runs from the call to the SDK's \`getIceServers()\`. ` +
       "Each page makes one SDK client, then connects twice: cold (the SDK's first fetch) and warm (the SDK's cache, no fetch). " +
       "A connection is two relay-only RTCPeerConnections in the page, trickling candidates to each other, through a real coturn on loopback; " +
