@@ -4,7 +4,7 @@
  * browser, proxy or CDN keeps one. `Cache-Control: no-store` is the whole of that for HTTP/1.1 caches;
  * HTTP/1.0's `Pragma: no-cache` is not sent (Workers speak HTTP/1.1 and later, and nothing reads it).
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 
 export const NO_STORE_HEADERS = {
@@ -61,12 +61,22 @@ export const CHECK_PAGE_CSP = [
  */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeaders(c, next) {
-    if (!OWN_HEADER_PATHS.has(c.req.path)) for (const [name, value] of SECURITY_ENTRIES) c.header(name, value);
+    presetSecurityHeaders(c);
     await next();
-    if (c.res.headers.has("X-Content-Type-Options")) return;
-    const own = c.res.headers.has("Content-Security-Policy");
-    for (const [name, value] of SECURITY_ENTRIES) {
-      if (!(own && name === "Content-Security-Policy")) c.header(name, value);
-    }
+    completeSecurityHeaders(c);
   };
+}
+
+/** Before the route: the headers into the context, for the Response the route builds with it. */
+export function presetSecurityHeaders(c: Context<AppEnv>): void {
+  if (!OWN_HEADER_PATHS.has(c.req.path)) for (const [name, value] of SECURITY_ENTRIES) c.header(name, value);
+}
+
+/** After the route: onto a reply built without the context (an error's), unless it has them. */
+export function completeSecurityHeaders(c: Context<AppEnv>): void {
+  if (c.res.headers.has("X-Content-Type-Options")) return;
+  const own = c.res.headers.has("Content-Security-Policy");
+  for (const [name, value] of SECURITY_ENTRIES) {
+    if (!(own && name === "Content-Security-Policy")) c.header(name, value);
+  }
 }
