@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// `npm run bench`: icegate's credential path against a bare Hono worker (bench/baseline), both in workerd
-// under `wrangler dev`, in the same run. It alternates autocannon load between the two for each path
-// (anonymous coturn minting; HS256 token; ES256 token through a cached JWKS; a Cloudflare provider hit
-// from the cache), counts the fake provider's upstream calls, reads the gzip bundle size and the startup
-// CPU, prints the figures with the targets, and rewrites the results region of BENCHMARKS.md.
+// `npm run bench`: icegate's credential path against its floor (the bare baseline plus icegate's reply
+// headers and one request log line) and against the bare Hono worker (bench/baseline), all in workerd under
+// `wrangler dev`, in the same run. For each path (anonymous coturn minting; HS256 token; ES256 token through
+// a cached JWKS; a Cloudflare provider hit from the cache) it rotates autocannon load between the three in
+// every round, counts the fake provider's upstream calls, reads the gzip bundle size and the startup CPU,
+// and times, in real Chromium and Firefox, getIceServers() to the first relay candidate and to an open
+// relay-only data channel (scripts/bench/browser.mjs) against a real coturn on loopback. It prints the
+// figures with the targets and rewrites the results regions of BENCHMARKS.md and the README.
 //
-//   node scripts/bench.mjs [--rounds N] [--duration S] [--connections C] [--quick] [--no-write] [--via-proxy]
+//   node scripts/bench.mjs [--rounds N] [--duration S] [--connections C] [--browser-samples N] [--no-browser]
+//                          [--quick] [--no-write] [--via-proxy]
 //
 // Every process it starts runs in a process group of its own and is killed by its pid, on failure and
 // on Ctrl-C too. Loopback only; nothing leaves the machine.
@@ -13,9 +17,11 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { launchBrowsers, measureBrowsers, startPageServer } from "./bench/browser.mjs";
+import { coturnBin, startCoturn } from "./bench/coturn.mjs";
 import { alternate, median, round } from "./bench/load.mjs";
 import { stopAll, stopOnSignals } from "./bench/processes.mjs";
-import { markdown, writeResults } from "./bench/report.mjs";
+import { markdown, readmeMarkdown, writeReadme, writeResults } from "./bench/report.mjs";
 import {
   AUDIENCE,
   CLOUDFLARE_KEY_ID,
@@ -42,6 +48,8 @@ const HELP = `usage: node scripts/bench.mjs [options]
   --duration S           seconds per round (default 5)
   --connections C        concurrent connections (default 50)
   --upstream-requests N  requests for the upstream-amplification count (default 10000)
+  --browser-samples N    pages per browser and ICE server list (default 7)
+  --no-browser           leave out the browser part (Chromium, Firefox, coturn)
   --quick                one short round of everything: a smoke test, not figures
   --no-write             print the report only; leave BENCHMARKS.md alone
   --via-proxy            load wrangler dev's proxy port instead of the runtime's own socket`;
@@ -52,6 +60,8 @@ const { values: args } = parseArgs({
     duration: { type: "string" },
     connections: { type: "string" },
     "upstream-requests": { type: "string" },
+    "browser-samples": { type: "string" },
+    "no-browser": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     "no-write": { type: "boolean", default: false },
     "via-proxy": { type: "boolean", default: false },
@@ -78,6 +88,8 @@ const options = {
   duration: positive(args.duration, quick ? 1 : 5, "duration"),
   connections: Math.round(positive(args.connections, 50, "connections")),
   upstreamRequests: Math.round(positive(args["upstream-requests"], quick ? 2_000 : 10_000, "upstream-requests")),
+  browserSamples: Math.round(positive(args["browser-samples"], quick ? 1 : 7, "browser-samples")),
+  browser: !args["no-browser"],
   write: !args["no-write"],
   direct: !args["via-proxy"],
 };
@@ -93,14 +105,18 @@ options.users = quick ? 64 : 256;
 const REPLY_HEADERS = {
   "Cache-Control": "no-store",
   "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-  Pragma: "no-cache",
   "Referrer-Policy": "no-referrer",
   Vary: "Origin, Authorization",
   "X-Content-Type-Options": "nosniff",
 };
 
-const TURN_URLS = ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1:3478?transport=tcp"];
-const STUN_URLS = ["stun:127.0.0.1:3478"];
+/** TURN and STUN URLs when the browser part (and so the loopback coturn) is left out. */
+const PLACEHOLDER_TURN_URLS = [
+  "turn:127.0.0.1:3478?transport=udp",
+  "turn:127.0.0.1:3478?transport=tcp",
+  "turns:127.0.0.1:5349?transport=tcp",
+];
+const PLACEHOLDER_STUN_URLS = ["stun:127.0.0.1:3478"];
 const TTL_SECONDS = 86_400;
 const PATH = "/api/turn/credentials";
 
@@ -108,29 +124,16 @@ const t0 = Date.now();
 const say = (message) => console.error(`bench: ${message} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
 const tmp = mkdtempSync(join(tmpdir(), "icegate-bench-"));
 let upstream;
+let pageServer;
+let browsers = [];
+const closeExtras = async () => {
+  await Promise.allSettled(browsers.map((browser) => browser.close?.()));
+  await Promise.allSettled([upstream?.close(), pageServer?.close()]);
+};
 stopOnSignals(async () => {
-  await upstream?.close();
+  await closeExtras();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Bodies the baseline answers: the shape and size of the worker's replies (checked against them below). */
-function baselineBodies() {
-  const expiry = Math.floor(Date.now() / 1000) + TTL_SECONDS;
-  const cloudflare = fakeCloudflareIceServers()
-    .map((server) => ({ ...server, urls: server.urls.filter((url) => !/:53(\?|$)/.test(url)) }))
-    .filter((server) => server.urls.length > 0);
-  return {
-    coturn: {
-      iceServers: [
-        { urls: STUN_URLS },
-        { urls: TURN_URLS, username: `${expiry}:${"0".repeat(16)}`, credential: `${"A".repeat(27)}=` },
-      ],
-      expiresAt: expiry * 1000,
-      ttl: TTL_SECONDS,
-    },
-    cloudflare: { iceServers: cloudflare, expiresAt: expiry * 1000, ttl: TTL_SECONDS },
-  };
-}
 
 async function probe(url, headers = {}) {
   const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
@@ -187,11 +190,43 @@ async function main() {
         : { available: false, note: `not available offline (${runs[0]?.reason ?? "no run"})` };
   }
 
+  const turnSecret = secret(32);
+  let coturn;
+  const browserReport = { enabled: options.browser, samples: options.browserSamples, rows: [] };
+  if (options.browser) {
+    const found = coturnBin();
+    if (found.bin) {
+      say("starting coturn on loopback (plain, TLS, a port-53 blackhole) and the page server");
+      [coturn, pageServer] = await Promise.all([
+        startCoturn({ bin: found.bin, dir: join(tmp, "coturn"), secret: turnSecret }),
+        startPageServer(),
+      ]);
+      say(`started coturn pgid=${coturn.pid} ports=${coturn.ports.join(",")}; page server port=${pageServer.port}`);
+      browserReport.blackhole = coturn.blackhole.note;
+    } else {
+      browserReport.note = `coturn could not be built (bash scripts/coturn-build.sh): ${found.reason}`;
+      warnings.push(`Browser part: ${browserReport.note}`);
+    }
+  } else {
+    browserReport.note = "left out (--no-browser)";
+  }
+  const turnUrls = coturn?.turnUrls ?? PLACEHOLDER_TURN_URLS;
+  const stunUrls = coturn?.stunUrls ?? PLACEHOLDER_STUN_URLS;
+  /** Cloudflare's seven URLs: on the loopback coturn (with a credential it accepts) when it runs. */
+  const cloudflareList = (ttl) =>
+    coturn ? fakeCloudflareIceServers(coturn.cloudflareUrls, coturn.credential(ttl)) : fakeCloudflareIceServers();
+
   say("starting the fake upstream (JWKS, Cloudflare API) and signing the token pools");
   const hsSecret = secret(32);
   const cloudflareToken = secret(24);
   const es = await es256Key();
-  upstream = await startUpstream({ jwks: es.jwks, cloudflareToken });
+  upstream = await startUpstream({
+    jwks: es.jwks,
+    cloudflareToken,
+    iceServers: cloudflareList,
+    fullTtl: TTL_SECONDS,
+    pageOrigin: pageServer?.origin,
+  });
   say(`fake upstream on 127.0.0.1 port=${upstream.port}`);
   const [hsTokens, esTokens] = await Promise.all([
     tokenPool({ users: options.users, alg: "HS256", hsSecret }),
@@ -199,16 +234,17 @@ async function main() {
   ]);
 
   const common = {
-    TURN_SECRET: secret(32),
-    TURN_URLS: TURN_URLS.join(","),
-    STUN_URLS: STUN_URLS.join(","),
+    TURN_SECRET: turnSecret,
+    TURN_URLS: turnUrls.join(","),
+    STUN_URLS: stunUrls.join(","),
     TURN_TTL_SECONDS: String(TTL_SECONDS),
     TURN_USER_ID: "hash",
     ALLOW_ANONYMOUS: "true",
     RATE_LIMIT_ENABLED: "false",
+    // The browser part's page reads the credentials cross-origin. Load requests carry no Origin: unaffected.
+    ...(pageServer && { ALLOWED_ORIGINS: pageServer.origin }),
   };
-  say("starting wrangler dev: icegate (coturn), icegate (cloudflare provider), baseline, icegate with its log muted");
-  const bodies = baselineBodies();
+  say("starting wrangler dev: icegate (coturn), icegate (cloudflare provider), icegate with its log muted");
   const workerSnapshot = snapshotConfig(projectConfig, workerBuild);
   const mutedSnapshot = snapshotConfig(projectConfig, mutedCopy(workerBuild, join(tmp, "icegate-muted")));
   const devs = await Promise.allSettled([
@@ -239,13 +275,6 @@ async function main() {
       },
     }),
     startDev({
-      name: "baseline",
-      config: snapshotConfig(baselineConfig, baselineBuild),
-      dir: join(tmp, "dev-baseline"),
-      direct: options.direct,
-      vars: { BENCH_BODIES: JSON.stringify(bodies), BENCH_REPLY_HEADERS: JSON.stringify(REPLY_HEADERS) },
-    }),
-    startDev({
       name: "icegate-muted",
       config: mutedSnapshot,
       dir: join(tmp, "dev-muted"),
@@ -255,10 +284,59 @@ async function main() {
   ]);
   const failure = devs.find((result) => result.status === "rejected");
   if (failure) throw failure.reason;
-  const [coturnDev, providerDev, baselineDev, mutedDev] = devs.map((result) => result.value);
-  for (const dev of [coturnDev, providerDev, baselineDev, mutedDev]) {
+  const [coturnDev, providerDev, mutedDev] = devs.map((result) => result.value);
+  const announce = (dev) =>
     say(`started ${dev.name} pgid=${dev.pid} pids=${dev.pids.join(",")} ports=${dev.ports.join(",")} url=${dev.url}`);
+  for (const dev of [coturnDev, providerDev, mutedDev]) announce(dev);
+
+  const health = await probe(`${providerDev.url}/healthz`).catch(() => ({ status: 0, text: "" }));
+  let providers;
+  try {
+    providers = JSON.parse(health.text).providers ?? [];
+  } catch {
+    providers = [];
   }
+  const providerAvailable = health.status === 200 && providers.includes("cloudflare");
+  const NA_PROVIDER = "n/a (providers not available in this build)";
+  const cloudflareRequests = [{ method: "GET", path: PATH }];
+
+  // Upstream amplification first, while the provider worker's isolate and cache are cold.
+  const upstreamReport = { available: providerAvailable, note: NA_PROVIDER, keys: 1, isolates: 1 };
+  if (providerAvailable) {
+    const before = upstream.counts.cloudflare;
+    say(`upstream amplification: ${options.upstreamRequests} requests to a cold provider worker`);
+    const result = await round({
+      url: providerDev.url,
+      requests: cloudflareRequests,
+      connections: options.connections,
+      amount: options.upstreamRequests,
+    });
+    upstreamReport.requests = result.ok + result.failed;
+    upstreamReport.failed = result.failed;
+    upstreamReport.calls = upstream.counts.cloudflare - before;
+    if (result.failed > 0) warnings.push(`Upstream amplification: ${result.failed} of the requests failed.`);
+  }
+
+  // The baseline answers the worker's own replies (the same bytes, whatever shaping the worker does), so it
+  // starts once they can be read: after the cold-cache count above.
+  const bodies = {};
+  for (const [name, dev] of [
+    ["coturn", coturnDev],
+    ["cloudflare", providerAvailable ? providerDev : undefined],
+  ]) {
+    if (!dev) continue;
+    const reply = await probe(`${dev.url}${PATH}`);
+    if (reply.status === 200) bodies[name] = JSON.parse(reply.text);
+  }
+  say("starting wrangler dev: the baseline (bare, and its floor route)");
+  const baselineDev = await startDev({
+    name: "baseline",
+    config: snapshotConfig(baselineConfig, baselineBuild),
+    dir: join(tmp, "dev-baseline"),
+    direct: options.direct,
+    vars: { BENCH_BODIES: JSON.stringify(bodies), BENCH_REPLY_HEADERS: JSON.stringify(REPLY_HEADERS) },
+  });
+  announce(baselineDev);
   meta.direct = [coturnDev, providerDev, baselineDev, mutedDev].every((dev) => dev.direct);
   if (options.direct && !meta.direct)
     warnings.push("The runtime's socket was not found: requests went through wrangler dev's proxy.");
@@ -284,6 +362,7 @@ async function main() {
       dev: coturnDev,
       requests: [{ method: "GET", path: PATH }],
       body: "coturn",
+      floorTarget: true,
     },
     {
       id: "hs256",
@@ -291,6 +370,7 @@ async function main() {
       dev: coturnDev,
       requests: hsTokens.map((token) => ({ method: "GET", path: PATH, headers: auth(token) })),
       body: "coturn",
+      floorTarget: true,
     },
     {
       id: "es256",
@@ -303,9 +383,10 @@ async function main() {
       id: "provider",
       label: "Cloudflare provider, credentials from the cache",
       dev: providerDev,
-      requests: [{ method: "GET", path: PATH }],
+      requests: cloudflareRequests,
       body: "cloudflare",
       provider: true,
+      floorTarget: true,
     },
     {
       id: "anonymous-muted",
@@ -315,61 +396,42 @@ async function main() {
       body: "coturn",
       diagnostic: true,
     },
-    {
-      id: "floor",
-      label: "Diagnostic: the baseline with icegate's reply headers and one log line",
-      dev: baselineDev,
-      path: "/floor/coturn",
-      body: "coturn",
-      diagnostic: true,
-    },
   ];
-  for (const scenario of scenarios) scenario.requests ??= [{ method: "GET", path: scenario.path }];
-
-  const health = await probe(`${providerDev.url}/healthz`).catch(() => ({ status: 0, text: "" }));
-  let providers;
-  try {
-    providers = JSON.parse(health.text).providers ?? [];
-  } catch {
-    providers = [];
-  }
-  const providerAvailable = health.status === 200 && providers.includes("cloudflare");
-  const NA_PROVIDER = "n/a (providers not available in this build)";
-
-  // Upstream amplification first, while the provider worker's isolate and cache are cold.
-  const upstreamReport = { available: providerAvailable, note: NA_PROVIDER, keys: 1, isolates: 1 };
-  if (providerAvailable) {
-    const before = upstream.counts.cloudflare;
-    say(`upstream amplification: ${options.upstreamRequests} requests to a cold provider worker`);
-    const result = await round({
-      url: providerDev.url,
-      requests: scenarios[3].requests,
-      connections: options.connections,
-      amount: options.upstreamRequests,
-    });
-    upstreamReport.requests = result.ok + result.failed;
-    upstreamReport.failed = result.failed;
-    upstreamReport.calls = upstream.counts.cloudflare - before;
-    if (result.failed > 0) warnings.push(`Upstream amplification: ${result.failed} of the requests failed.`);
-  }
 
   const rows = [];
   let providerRequests = upstreamReport.requests ?? 0;
   let esRequests = 0;
   for (const scenario of scenarios) {
-    const row = { id: scenario.id, label: scenario.label, diagnostic: scenario.diagnostic === true, bytes: {} };
+    const row = {
+      id: scenario.id,
+      label: scenario.label,
+      diagnostic: scenario.diagnostic === true,
+      floorTarget: scenario.floorTarget === true,
+      bytes: {},
+    };
     rows.push(row);
     if (scenario.provider && !providerAvailable) {
       row.note = NA_PROVIDER;
       continue;
     }
-    const worker = { url: scenario.dev.url, requests: scenario.requests };
-    const baseline = { url: baselineDev.url, requests: [{ method: "GET", path: `/${scenario.body}` }] };
-    const first = await probe(`${worker.url}${scenario.path ?? PATH}`, scenario.requests[0].headers);
-    const reference = await probe(`${baseline.url}/${scenario.body}`);
-    row.bytes = { worker: first.bytes, baseline: reference.bytes };
+    // The floor and the bare baseline get the same requests, headers (tokens) included, on their own paths.
+    const onPath = (path) => scenario.requests.map((request) => ({ ...request, path }));
+    const sides = {
+      worker: { url: scenario.dev.url, requests: scenario.requests },
+      floor: { url: baselineDev.url, requests: onPath(`/floor/${scenario.body}`) },
+      bare: { url: baselineDev.url, requests: onPath(`/${scenario.body}`) },
+    };
+    const first = await probe(`${sides.worker.url}${PATH}`, scenario.requests[0].headers);
+    const floor = await probe(`${sides.floor.url}/floor/${scenario.body}`);
+    const reference = await probe(`${sides.bare.url}/${scenario.body}`);
+    row.bytes = { worker: first.bytes, floor: floor.bytes, baseline: reference.bytes };
     if (first.status !== 200) {
       row.note = `failed: the worker answered ${first.status} ${first.text.slice(0, 120)}`;
+      warnings.push(`${scenario.label}: ${row.note}`);
+      continue;
+    }
+    if (reference.status !== 200 || floor.status !== 200) {
+      row.note = `failed: the baseline answered ${reference.status} / ${floor.status}`;
       warnings.push(`${scenario.label}: ${row.note}`);
       continue;
     }
@@ -378,14 +440,18 @@ async function main() {
         `${scenario.label}: the baseline's reply is ${reference.bytes} bytes, the worker's ${first.bytes}.`,
       );
     }
-    say(`${scenario.label}: ${options.rounds} × (${options.duration} s worker, ${options.duration} s baseline)`);
-    const onRound = (i, w, b) =>
+    say(`${scenario.label}: ${options.rounds} × (${options.duration} s each of worker, floor, bare baseline)`);
+    const onRound = (i, result) =>
       say(
-        `  round ${i + 1}: worker ${w.rps.toFixed(0)} req/s p99 ${w.p99.toFixed(2)} ms, baseline ${b.rps.toFixed(0)} req/s p99 ${b.p99.toFixed(2)} ms${w.failed + b.failed > 0 ? `, ${w.failed + b.failed} failed` : ""}`,
+        `  round ${i + 1}: ${Object.entries(result)
+          .map(
+            ([name, r]) =>
+              `${name} ${r.rps.toFixed(0)} req/s p99 ${r.p99.toFixed(2)} ms${r.failed > 0 ? ` (${r.failed} failed)` : ""}`,
+          )
+          .join(", ")}`,
       );
     row.load = await alternate({
-      worker,
-      baseline,
+      sides,
       rounds: options.rounds,
       duration: options.duration,
       warmup: options.warmup,
@@ -393,8 +459,7 @@ async function main() {
       onRound,
     });
     row.latency = await alternate({
-      worker,
-      baseline,
+      sides,
       rounds: options.rounds,
       duration: options.latencyDuration,
       warmup: options.warmup / 2,
@@ -403,6 +468,50 @@ async function main() {
     if (scenario.provider) providerRequests += countRequests(row);
     if (scenario.id === "es256") esRequests += countRequests(row);
   }
+
+  if (coturn && pageServer) {
+    await mutedDev.stop();
+    await baselineDev.stop();
+    say(`browser part: launching Chromium and Firefox; ${options.browserSamples} page(s) per browser and list`);
+    browsers = await launchBrowsers();
+    for (const browser of browsers) {
+      if (browser.unavailable) {
+        warnings.push(`Browser part: ${browser.name} did not start: ${browser.unavailable}`);
+        if (process.env.CI === "true") throw new Error(`${browser.name} did not start: ${browser.unavailable}`);
+      } else say(`launched ${browser.name} ${browser.version}${browser.pid ? ` pid=${browser.pid}` : ""}`);
+    }
+    const lists = [
+      { id: "coturn", label: "icegate, coturn minting", endpoint: `${coturnDev.url}${PATH}` },
+      ...(providerAvailable
+        ? [{ id: "cloudflare", label: "icegate, Cloudflare provider", endpoint: `${providerDev.url}${PATH}` }]
+        : []),
+      { id: "full", label: "Cloudflare's full list, unshaped", endpoint: `${upstream.url}/full` },
+    ];
+    browserReport.rows = await measureBrowsers({
+      browsers,
+      pageUrl: `${pageServer.origin}/`,
+      lists,
+      samples: options.browserSamples,
+      timeoutMs: 20_000,
+      warmup: !quick,
+      say,
+    });
+    browserReport.ttl = TTL_SECONDS;
+    browserReport.fullFetches = upstream.counts.full;
+    for (const row of browserReport.rows) {
+      if (row.failed > 0)
+        warnings.push(
+          `Browser part: ${row.browser}, ${row.label}: ${row.failed} sample(s) failed (${row.failures[0]}).`,
+        );
+      if (row.note && !row.note.startsWith("not measured"))
+        warnings.push(`Browser part: ${row.browser}, ${row.label}: ${row.note}`);
+    }
+    await Promise.allSettled(browsers.map((browser) => browser.close()));
+    browsers = [];
+    say("browsers closed");
+  }
+  if (coturn) await coturn.stop();
+
   upstreamReport.totalCalls = upstream.counts.cloudflare;
   upstreamReport.totalRequests = providerRequests;
   if (upstream.counts.refused > 0) warnings.push(`The fake upstream refused ${upstream.counts.refused} request(s).`);
@@ -414,13 +523,17 @@ async function main() {
     jwks: { fetches: upstream.counts.jwks, requests: esRequests },
     bundle: { worker: workerBuild, baseline: baselineBuild },
     startup,
+    browser: browserReport,
     warnings,
   };
   const text = markdown(report);
   console.log(text);
+  const readme = await readmeMarkdown(report, join(ROOT, "README.md"));
+  console.log(`\nREADME (performance figures):\n${readme}`);
   if (options.write) {
     writeResults(join(ROOT, "BENCHMARKS.md"), text);
-    say("wrote BENCHMARKS.md");
+    writeReadme(join(ROOT, "README.md"), readme);
+    say("wrote BENCHMARKS.md and the README's performance figures");
   }
   say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
@@ -437,8 +550,8 @@ try {
   console.error(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
 } finally {
+  await closeExtras();
   await stopAll();
-  await upstream?.close();
   rmSync(tmp, { recursive: true, force: true });
   say("all processes stopped");
 }

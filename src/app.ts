@@ -7,8 +7,8 @@ import type { AppEnv } from "./app-env";
 import { originPolicy } from "./auth/origin";
 import { AppError } from "./errors";
 import { requestBounds } from "./http/bounds";
-import { securityHeaders } from "./http/headers";
-import { requestLog } from "./log";
+import { completeSecurityHeaders, presetSecurityHeaders } from "./http/headers";
+import { startRequestLog, writeRequestLog } from "./log";
 import { check } from "./routes/check";
 import { credentials } from "./routes/credentials";
 import { health } from "./routes/health";
@@ -28,7 +28,15 @@ const ROUTES = {
 
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(requestLog(), securityHeaders(), requestBounds());
+  // The request log and the security headers in one middleware frame (one composition step, not two):
+  // the headers are completed before the log line reads the reply's status.
+  app.use(async function edge(c, next) {
+    const started = startRequestLog(c);
+    presetSecurityHeaders(c);
+    await next();
+    completeSecurityHeaders(c);
+    writeRequestLog(c, started);
+  }, requestBounds());
   app.use("/api/turn/credentials", originPolicy(ROUTES["/api/turn/credentials"]));
   app.use("/api/turn/rest", originPolicy(ROUTES["/api/turn/rest"]));
 

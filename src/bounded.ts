@@ -12,3 +12,17 @@ export function remember<V>(map: Map<string, V>, key: string, value: V, max: num
   }
   map.set(key, value);
 }
+
+/**
+ * The cache of `outer`'s entry for `key` (one per secret value, say), made when missing; at most `max`
+ * of them, the oldest going first. Keyed this way, a lookup hashes the short inner key alone, not a
+ * secret concatenated with it on every request.
+ */
+export function tableFor<V>(outer: Map<string, Map<string, V>>, key: string, max: number): Map<string, V> {
+  let table = outer.get(key);
+  if (!table) {
+    table = new Map();
+    remember(outer, key, table, max);
+  }
+  return table;
+}

@@ -3,7 +3,7 @@
  * the provider used. It never holds a secret, a token, an Authorization header or a credential:
  * handlers add only the named fields below, and a test scans the lines for leaks.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { AppEnv } from "./app-env";
 
@@ -18,20 +18,30 @@ export interface LogFields {
 
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLog(c, next) {
-    const started = Date.now();
-    c.set("log", {});
+    const started = startRequestLog(c);
     await next();
-    const fields = c.get("log");
-    console.log(
-      JSON.stringify({
-        msg: "request",
-        method: c.req.method,
-        route: routePath(c),
-        status: c.res.status,
-        durationMs: Date.now() - started,
-        ray: c.req.header("cf-ray"),
-        ...fields,
-      }),
-    );
+    writeRequestLog(c, started);
   };
+}
+
+/** Before the route: the fields handlers fill in. Returns the start time for writeRequestLog. */
+export function startRequestLog(c: Context<AppEnv>): number {
+  c.set("log", {});
+  return Date.now();
+}
+
+/** After the route: the one line, with the reply's status and what the handlers recorded. */
+export function writeRequestLog(c: Context<AppEnv>, started: number): void {
+  const fields = c.get("log");
+  console.log(
+    JSON.stringify({
+      msg: "request",
+      method: c.req.method,
+      route: routePath(c),
+      status: c.res.status,
+      durationMs: Date.now() - started,
+      ray: c.req.header("cf-ray"),
+      ...fields,
+    }),
+  );
 }

@@ -54,39 +54,59 @@ export function median(values) {
 }
 
 /**
- * Alternates the load: worker, baseline, worker, baseline… `rounds` times each, after one warm-up of each.
- * The ratio and the added latencies are medians of the paired rounds, so drift in the machine's load
- * (other processes) hits both sides of each pair.
+ * Alternates the load between the sides of one path (icegate, the floor, the bare baseline): one warm-up of
+ * each, then `rounds` rounds in which every side runs once, the order rotating from round to round so that
+ * none always follows another. Every ratio and added latency is the median over rounds of that round's own
+ * figures, so drift in the machine's load (other processes) hits all sides of each round alike.
+ *
+ * `sides` maps a name to `{ url, requests }`; the first is the one measured (the worker). The result has
+ * each side's median figures, and for every two sides a, b (a listed before b) `ratios["a/b"]`, the median
+ * of a's req/s over b's, and `addedP99["a/b"]`, the median of a's p99 minus b's.
  */
-export async function alternate({ worker, baseline, rounds, duration, warmup, connections, onRound }) {
-  const warm = await round({ ...worker, connections, duration: warmup });
-  await round({ ...baseline, connections, duration: warmup });
-  let workerRequests = warm.ok + warm.failed;
-  const pairs = [];
-  for (let i = 0; i < rounds; i++) {
-    const w = await round({ ...worker, connections, duration });
-    const b = await round({ ...baseline, connections, duration });
-    pairs.push({ worker: w, baseline: b });
-    workerRequests += w.ok + w.failed;
-    onRound?.(i, w, b);
+export async function alternate({ sides, rounds, duration, warmup, connections, onRound }) {
+  const names = Object.keys(sides);
+  const measured = names[0];
+  const pairs = names.flatMap((a, i) => names.slice(i + 1).map((b) => [a, b]));
+  let workerRequests = 0;
+  for (const name of names) {
+    const warm = await round({ ...sides[name], connections, duration: warmup });
+    if (name === measured) workerRequests += warm.ok + warm.failed;
   }
-  const pick = (side, field) => median(pairs.map((pair) => pair[side][field]));
+  /** @type {Record<string, Round>[]} */
+  const results = [];
+  for (let i = 0; i < rounds; i++) {
+    /** @type {Record<string, Round>} */
+    const result = {};
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length];
+      result[name] = await round({ ...sides[name], connections, duration });
+    }
+    results.push(result);
+    workerRequests += result[measured].ok + result[measured].failed;
+    onRound?.(i, result);
+  }
+  const pick = (name, field) => median(results.map((result) => result[name][field]));
   return {
-    rounds: pairs.length,
+    rounds: results.length,
     workerRequests,
-    worker: { rps: pick("worker", "rps"), p50: pick("worker", "p50"), p99: pick("worker", "p99") },
-    baseline: { rps: pick("baseline", "rps"), p50: pick("baseline", "p50"), p99: pick("baseline", "p99") },
-    ratio: median(pairs.map((pair) => pair.worker.rps / pair.baseline.rps)),
-    addedP50: median(pairs.map((pair) => pair.worker.p50 - pair.baseline.p50)),
-    addedP99: median(pairs.map((pair) => pair.worker.p99 - pair.baseline.p99)),
-    failed: {
-      worker: pairs.reduce((sum, pair) => sum + pair.worker.failed, 0),
-      baseline: pairs.reduce((sum, pair) => sum + pair.baseline.failed, 0),
-    },
-    statuses: {
-      worker: mergeStatuses(pairs.map((pair) => pair.worker.statuses)),
-      baseline: mergeStatuses(pairs.map((pair) => pair.baseline.statuses)),
-    },
+    sides: Object.fromEntries(
+      names.map((name) => [
+        name,
+        {
+          rps: pick(name, "rps"),
+          p50: pick(name, "p50"),
+          p99: pick(name, "p99"),
+          failed: results.reduce((sum, result) => sum + result[name].failed, 0),
+          statuses: mergeStatuses(results.map((result) => result[name].statuses)),
+        },
+      ]),
+    ),
+    ratios: Object.fromEntries(
+      pairs.map(([a, b]) => [`${a}/${b}`, median(results.map((result) => result[a].rps / result[b].rps))]),
+    ),
+    addedP99: Object.fromEntries(
+      pairs.map(([a, b]) => [`${a}/${b}`, median(results.map((result) => result[a].p99 - result[b].p99))]),
+    ),
   };
 }
 

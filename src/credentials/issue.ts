@@ -5,8 +5,8 @@
 import type { Principal } from "../auth/token";
 import type { TurnConfig } from "../config";
 import { notConfigured } from "../errors";
-import { mintTurnCredential } from "./turn-rest";
-import { hashedUserId, turnUserId } from "./user-id";
+import { mintTurnCredential, rememberedTurnCredential } from "./turn-rest";
+import { hashedUserId, rememberedUserHash, turnUserId } from "./user-id";
 
 export interface IceServer {
   urls: string[];
@@ -32,14 +32,14 @@ export async function issueTurnCredentials(
   now = Date.now(),
 ): Promise<IssuedCredentials> {
   if (!turn.enabled) throw notConfigured(turn.urls.length === 0 ? "TURN_URLS" : "TURN_SECRET");
-  const userHash = principal.userHash ?? (await hashedUserId(principal.sub, turn.secret));
+  const userHash =
+    principal.userHash ??
+    rememberedUserHash(principal.sub, turn.secret) ??
+    (await hashedUserId(principal.sub, turn.secret));
   const userId = turn.userIdMode === "hash" ? userHash : turnUserId(principal.sub, turn.separator, userHash);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
-  const { username, credential } = await mintTurnCredential({
-    secret: turn.secret,
-    userId,
-    expiresAt,
-    separator: turn.separator,
-  });
+  const options = { secret: turn.secret, userId, expiresAt, separator: turn.separator };
+  // Within the same second the same user's credential is usually known already: then no await at all.
+  const { username, credential } = rememberedTurnCredential(options) ?? (await mintTurnCredential(options));
   return { username, credential, expiresAt, ttl: ttlSeconds, userHash };
 }

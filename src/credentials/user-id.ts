@@ -8,7 +8,7 @@
  * reserved ids `anonymous+<hash>` and `rest+<hash of the key>`, from a separate hash domain.
  * With TURN_USER_ID=hash the id is the keyed hash alone, so that TURN logs hold no identities.
  */
-import { remember } from "../bounded";
+import { remember, tableFor } from "../bounded";
 import { hmac, toHex } from "../crypto";
 
 export const MAX_USER_ID_LENGTH = 64;
@@ -20,7 +20,9 @@ const SAFE_CHAR = /^[A-Za-z0-9._@+-]$/;
 
 /** Hashes of recent callers: a caller asks again and again within a lifetime, and the hash never changes. */
 const MAX_REMEMBERED = 1024;
-const remembered = new Map<string, string>();
+const MAX_KEYS = 4;
+/** Key value → sub → hash. */
+const remembered = new Map<string, Map<string, string>>();
 
 /** Keeps letters, digits and `._@+-`; everything else, the separator included, becomes `_`. Not cut. */
 export function safeUserId(sub: string, separator: string): string {
@@ -41,22 +43,23 @@ export function turnUserId(sub: string, separator: string, subHash: string): str
   return `${safe.slice(0, MAX_USER_ID_LENGTH - HASH_DIGITS - 1)}+${subHash}`;
 }
 
+/** Remembered per key value, so a new key never answers with a hash made under the old one. */
 async function keyedHash(key: string, input: string): Promise<string> {
-  // Keyed by the key's value too, so a new key never answers with a hash made under the old one.
-  const id = `${key}\u0000${input}`;
-  const known = remembered.get(id);
+  const known = remembered.get(key)?.get(input);
   if (known !== undefined) return known;
   const hash = toHex(await hmac(key, "SHA-256", input)).slice(0, HASH_DIGITS);
-  remember(remembered, id, hash, MAX_REMEMBERED);
+  remember(tableFor(remembered, key, MAX_KEYS), input, hash, MAX_REMEMBERED);
   return hash;
 }
+
+const userIdInput = (sub: string) => `icegate/user-id/v1\u0000${sub}`;
 
 /**
  * 16 hex digits of HMAC-SHA256(key, sub): stable for one key, unlinkable to the identity
  * without it. Also what the request log records in place of any user id.
  */
 export function hashedUserId(sub: string, key: string): Promise<string> {
-  return keyedHash(key, `icegate/user-id/v1\u0000${sub}`);
+  return keyedHash(key, userIdInput(sub));
 }
 
 /**
@@ -84,4 +87,12 @@ export async function restKeyPrincipal(restKey: string, key: string): Promise<Re
 /** The principal shared by anonymous callers (ALLOW_ANONYMOUS=true), `anonymous+<hash>`. */
 export async function anonymousPrincipal(key: string): Promise<ReservedPrincipal> {
   return { sub: "anonymous", userHash: await reservedUserHash("anonymous", key) };
+}
+
+/**
+ * The hash of `sub` under `key` if this isolate made it recently (no await). Kept per key value, so a
+ * new key never answers with a hash made under the old one.
+ */
+export function rememberedUserHash(sub: string, key: string): string | undefined {
+  return remembered.get(key)?.get(userIdInput(sub));
 }

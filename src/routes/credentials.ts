@@ -11,7 +11,7 @@ import { lazy } from "../lazy";
 import type { AppEnv } from "../app-env";
 import { authorize } from "../auth/authorize";
 import { loadConfig, MIN_TTL_SECONDS } from "../config";
-import { NO_STORE_HEADERS } from "../http/headers";
+import { CREDENTIAL_REPLY_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
 import { resolveCredentials } from "../providers/resolve";
 import { type SteeredUrls, steerIceUrls } from "../fleet";
@@ -27,10 +27,13 @@ export const CredentialsQuery = lazy(() =>
   }),
 );
 
+/** The parameters of a request without a query string (the common case): nothing to parse. */
+const NO_PARAMS: Record<string, string[]> = Object.freeze({}) as Record<string, string[]>;
+
 export const credentials = new Hono<AppEnv>().get("/", async (c) => {
   const config = loadConfig(c.env);
   const max = config.turn.ttlSeconds;
-  const query = parseParams(c.req.queries(), CredentialsQuery(), (name) =>
+  const query = parseParams(c.req.url.includes("?") ? c.req.queries() : NO_PARAMS, CredentialsQuery(), (name) =>
     name === "ttl"
       ? `a whole number of seconds, at least ${MIN_TTL_SECONDS} (more than ${max} is cut to ${max})`
       : undefined,
@@ -49,16 +52,19 @@ export const credentials = new Hono<AppEnv>().get("/", async (c) => {
     waitUntil: background(c),
     steer,
   });
-  // Explains which fleet nodes were chosen and why (only when coturn answered from a fleet).
-  if (steering && resolved.provider.includes("coturn")) c.header("X-Icegate-Steering", steering.explanation);
   const log = c.get("log");
   log.provider = resolved.provider;
   if (resolved.reasons.length > 0) log.reason = resolved.reasons.join(",");
-  return c.json(
-    { iceServers: resolved.iceServers, expiresAt: resolved.expiresAt, ttl: resolved.ttl },
-    200,
-    NO_STORE_HEADERS,
-  );
+  const body = JSON.stringify({ iceServers: resolved.iceServers, expiresAt: resolved.expiresAt, ttl: resolved.ttl });
+  // Explains which fleet nodes were chosen and why (only when coturn answered from a fleet).
+  const explanation = resolved.provider.includes("coturn") ? steering?.explanation : undefined;
+  // A cross-origin request has CORS headers waiting in the context (src/auth/origin.ts): Hono merges them.
+  if (explanation !== undefined || c.req.header("Origin") !== undefined) {
+    if (explanation !== undefined) c.header("X-Icegate-Steering", explanation);
+    return c.body(body, 200, CREDENTIAL_REPLY_HEADERS);
+  }
+  // Otherwise nothing else is waiting: the reply and all its headers in one Response, no copy through Hono.
+  return new Response(body, { status: 200, headers: CREDENTIAL_REPLY_HEADERS });
 });
 
 /** Work that may finish after the reply (cache refreshes, KV writes), under the request's waitUntil. */

@@ -41,9 +41,31 @@ describe("GET /api/turn/credentials", () => {
   it("forbids every cache from storing the reply", async () => {
     const response = await credentials();
     expect(response.headers.get("Cache-Control")).toBe("no-store");
-    expect(response.headers.get("Pragma")).toBe("no-cache");
     expect(response.headers.get("Vary")).toBe("Origin, Authorization");
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
+  });
+
+  it("sends exactly the security, no-store and content headers, same-origin or cross-origin", async () => {
+    const headers = (response: Response) =>
+      Object.fromEntries([...response.headers].filter(([name]) => name !== "content-length"));
+    const common = {
+      "cache-control": "no-store",
+      "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+      "content-type": "application/json",
+      "referrer-policy": "no-referrer",
+      vary: "Origin, Authorization",
+      "x-content-type-options": "nosniff",
+    };
+    const token = await signToken();
+    expect(headers(await credentials("", bearer(token)))).toEqual(common);
+    const origin = "https://app.example.test";
+    const crossOrigin = await credentials("", { headers: { Origin: origin, Authorization: `Bearer ${token}` } });
+    expect(crossOrigin.status).toBe(200);
+    expect(headers(crossOrigin)).toEqual({
+      ...common,
+      "access-control-allow-origin": origin,
+      "access-control-expose-headers": "Retry-After",
+    });
   });
 
   it("lets ?ttl= shorten the lifetime", async () => {
