@@ -148,6 +148,17 @@ export function shapeIceServers(servers: readonly IceServer[], maxUrls: number):
   let total = 0;
   for (const server of servers) total += server.urls.length;
   if (total <= maxUrls) return servers;
+  // A cached answer is the same array on every request: shape it once per limit.
+  const known = shaped.get(servers);
+  if (known?.maxUrls === maxUrls) return known.servers;
+  const result = shapeUncached(servers, maxUrls);
+  shaped.set(servers, { maxUrls, servers: result });
+  return result;
+}
+
+const shaped = new WeakMap<readonly IceServer[], { maxUrls: number; servers: readonly IceServer[] }>();
+
+function shapeUncached(servers: readonly IceServer[], maxUrls: number): readonly IceServer[] {
   const nodes = new Map<string, number>();
   const candidates: Candidate[] = [];
   servers.forEach((server, entry) => {
@@ -179,12 +190,12 @@ export function shapeIceServers(servers: readonly IceServer[], maxUrls: number):
     if (second) chosen[chosen.length - 1] = second;
   }
   const keep = new Set(chosen.map((c) => c.url));
-  const shaped: IceServer[] = [];
+  const result: IceServer[] = [];
   for (const server of servers) {
     const urls = server.urls.filter((url) => keep.has(url));
-    if (urls.length > 0) shaped.push({ ...server, urls });
+    if (urls.length > 0) result.push({ ...server, urls });
   }
-  return shaped;
+  return result;
 }
 
 interface Layout {

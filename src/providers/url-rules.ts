@@ -25,7 +25,7 @@ export const MAX_USERNAME_BYTES = 509;
 const MAX_URL_LENGTH = 512;
 
 /** scheme : host [: port] [? query], nothing else (no userinfo, no path, no fragment). */
-const SHAPE = /^([a-z]+):(\[[^\]/?#@]*\]|[^:/?#@[\]]*)(?::([^/?#@]*))?(?:\?(.*))?$/;
+const SHAPE = /^([A-Za-z]+):(\[[^\]/?#@]*\]|[^:/?#@[\]]*)(?::([^/?#@]*))?(?:\?(.*))?$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
