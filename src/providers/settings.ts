@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import { PROVIDER_NAMES, type ProviderName } from "./provider";
-import { iceUrlProblem, isTurnUrl } from "./url-rules";
+import { hasControlCharacter, iceUrlProblem, isTurnUrl } from "./url-rules";
 
 const list = (value: string) =>
   value
@@ -101,7 +101,12 @@ export function providerVarsShape() {
     TWILIO_API_KEY_SECRET: secret(16),
     EXPRESSTURN_SECRET_KEY: secret(8),
     EXPRESSTURN_USERNAME: z.optional(
-      z.string().check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(/^[^\u0000-\u001f\u007f]+$/)),
+      z.string().check(
+        z.trim(),
+        z.minLength(1),
+        z.maxLength(256),
+        z.refine((name) => !hasControlCharacter(name)),
+      ),
     ),
     EXPRESSTURN_PASSWORD: secret(1),
     EXPRESSTURN_SERVER_URL: z.optional(expressTurnUrls),

@@ -28,7 +28,6 @@ const MAX_URL_LENGTH = 512;
 const SHAPE = /^([A-Za-z]+):(\[[^\]/?#@]*\]|[^:/?#@[\]]*)(?::([^/?#@]*))?(?:\?(.*))?$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** The parts of a URL browsers accept, or the reason they would refuse it (`scheme`, `query`, …). */
 export function parseIceUrlParts(url: string): IceUrlParts | string {
@@ -66,10 +65,19 @@ export function iceUrlProblem(url: string): string | undefined {
 
 export const isTurnUrl = (url: string) => url.startsWith("turn:") || url.startsWith("turns:");
 
+/** Whether `text` holds a control character (C0 or DEL), which no username or credential may. */
+export function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /** Why a TURN URL's username or credential would be refused: TURN needs both, short, without control characters. */
 export function credentialProblem(username: string | undefined, credential: string | undefined): string | undefined {
   if (!username || !credential) return "no_credential";
-  if (CONTROL.test(username) || CONTROL.test(credential)) return "control_character";
+  if (hasControlCharacter(username) || hasControlCharacter(credential)) return "control_character";
   if (new TextEncoder().encode(username).byteLength > MAX_USERNAME_BYTES) return "username_too_long";
   if (credential.length > 1024) return "credential_too_long";
   return undefined;
