@@ -16,6 +16,7 @@ import {
   providerVarsShape,
 } from "./providers/settings";
 import { lazy } from "./lazy";
+import { iceUrlProblem, isTurnUrl } from "./providers/url-rules";
 
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 48 * 3600;
@@ -39,7 +40,19 @@ const secret = (minLength: number) => z.string().check(z.trim(), z.minLength(min
 
 /** The schema of vars and secrets; built on first use (lazy.ts), not at startup. */
 const envSchema = lazy(() => {
-  const IceUrl = z.string().check(z.regex(/^(stun|stuns|turn|turns):[^\s,"']+$/, "not a stun:/turn:/turns: URI"));
+  // The browser rules (providers/url-rules.ts): one URL that breaks them makes every RTCPeerConnection throw.
+  const ruleMessage = (url: string) => `has a URL browsers refuse (${iceUrlProblem(url) ?? "scheme"})`;
+  const TurnUrl = z.string().check(
+    z.refine((url) => iceUrlProblem(url) === undefined && isTurnUrl(url), {
+      error: (issue) => (iceUrlProblem(String(issue.input)) ? ruleMessage(String(issue.input)) : "lists a stun: URL"),
+    }),
+  );
+  const StunUrl = z.string().check(
+    z.refine((url) => iceUrlProblem(url) === undefined && !isTurnUrl(url), {
+      error: (issue) =>
+        iceUrlProblem(String(issue.input)) ? ruleMessage(String(issue.input)) : "lists a turn: or turns: URL",
+    }),
+  );
 
   const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
   const Origin = z.union([
@@ -84,8 +97,8 @@ const envSchema = lazy(() => {
       TURN_SECRET: z.optional(secret(16)),
       /** Staged next secret: reported in /healthz so the fleet can be checked; never used to mint. */
       TURN_SECRET_NEXT: z.optional(secret(16)),
-      TURN_URLS: z.optional(listOf(IceUrl, 1, 16)),
-      STUN_URLS: z._default(listOf(IceUrl, 0, 8), []),
+      TURN_URLS: z.optional(listOf(TurnUrl, 1, 16)),
+      STUN_URLS: z._default(listOf(StunUrl, 0, 8), []),
       TURN_TTL_SECONDS: ttlSeconds,
       TURN_USERNAME_SEPARATOR: z._default(
         z.string().check(z.regex(/^[^A-Za-z0-9\s]$/, "must be one punctuation character")),

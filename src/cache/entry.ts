@@ -2,10 +2,15 @@
  * The cached value of one provider key, in KV and in the isolate: the credentials and when they
  * were fetched and expire (epoch ms). And the policy on it: an entry is served only while more than
  * the safety margin is left (CACHE_MIN_REMAINING_SECONDS, never more than half the lifetime), and is
- * refreshed in the background once 80% of its servable window has gone.
+ * refreshed in the background once 80% of its servable window has gone. An entry read from KV must
+ * also be sound (`isSound`): its times in order and bounded, its URLs passing the browser rules.
  */
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
+import { passesRules } from "../providers/ice";
+
+/** No provider issues credentials for longer than 48 h: an entry claiming more is not one icegate wrote. */
+export const MAX_ENTRY_LIFETIME_MS = 48 * 3600 * 1000;
 
 export const CacheEntry = lazy(() =>
   z.object({
@@ -26,6 +31,19 @@ export const CacheEntry = lazy(() =>
 export type CacheEntry = z.infer<ReturnType<typeof CacheEntry>>;
 
 const REFRESH_AT = 0.8;
+
+/**
+ * Whether an entry read from KV may be used at all: fetched no later than now, not yet expired, a
+ * lifetime within bounds, and URLs that browsers still accept. Anything else is a miss.
+ */
+export function isSound(entry: CacheEntry, now: number): boolean {
+  return (
+    entry.fetchedAt <= now &&
+    now < entry.expiresAt &&
+    entry.expiresAt - entry.fetchedAt <= MAX_ENTRY_LIFETIME_MS &&
+    passesRules(entry.iceServers)
+  );
+}
 
 /** The least time an entry must have left to be served, in ms. */
 export function marginMs(entry: CacheEntry, minRemainingSeconds: number): number {

@@ -10,7 +10,7 @@ import { remember } from "../bounded";
 import { AppError } from "../errors";
 import { providerError } from "../providers/http";
 import type { ProviderName } from "../providers/provider";
-import { type CacheEntry, isRefreshDue, isServable, kvTtlSeconds } from "./entry";
+import { type CacheEntry, isRefreshDue, isServable, isSound, kvTtlSeconds } from "./entry";
 import { clearInFlight, isInFlight, singleFlight } from "./inflight";
 import { clearKvWriteLog, kvRead, kvWrite } from "./kv";
 import { clearMemory, memoryGet, memorySet } from "./memory";
@@ -18,6 +18,8 @@ import { clearMemory, memoryGet, memorySet } from "./memory";
 export interface Fresh {
   iceServers: IceServer[];
   expiresAt: number;
+  /** Why URLs of the upstream reply were dropped: noted on the fetching request's log line. */
+  dropped?: string[];
 }
 
 /** Fetches fresh credentials; `now` (the request's time) is the base of an expiry the reply does not carry. */
@@ -45,8 +47,10 @@ export async function cachedCredentials(key: string, load: Load, options: TierOp
     refreshIfDue(key, hot, load, options);
     return hot;
   }
-  const { entry: stored, problem } = await kvRead(options.kv, key);
+  const { entry: read, problem } = await kvRead(options.kv, key);
   if (problem) options.note(`cache:${problem}`);
+  const stored = read && isSound(read, now) ? read : undefined;
+  if (read && !stored) options.note("cache:kv_unsound");
   if (stored && isServable(stored, now, minRemainingSeconds)) {
     memorySet(key, stored);
     refreshIfDue(key, stored, load, options);
@@ -86,6 +90,7 @@ function refreshIfDue(key: string, entry: CacheEntry, load: Load, options: TierO
 async function fetchAndStore(key: string, load: Load, options: TierOptions): Promise<CacheEntry> {
   const fetchedAt = options.now;
   const fresh = await load(fetchedAt);
+  for (const reason of fresh.dropped ?? []) options.note(`provider:${options.provider}:dropped_${reason}`);
   // A plain, parsed value: this is what concurrent requests share.
   const entry: CacheEntry = { v: 1, iceServers: fresh.iceServers, fetchedAt, expiresAt: fresh.expiresAt };
   const now = Date.now();

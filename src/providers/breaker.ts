@@ -53,7 +53,8 @@ export async function withBreaker<T>(provider: ProviderName, run: () => Promise<
     recordSuccess(provider);
     return result;
   } catch (error) {
-    recordFailure(provider, Date.now());
+    // A configuration mistake (a bad TURN_FLEET) says nothing about the provider's health.
+    if (!(error instanceof AppError && error.code === "not_configured")) recordFailure(provider, Date.now());
     throw error instanceof AppError ? error : providerError(provider, "error");
   }
 }

@@ -42,7 +42,8 @@ export function cloudflareProvider(settings: CloudflareSettings): Provider {
       });
       const { iceServers } = parseReply("cloudflare", CloudflareIceServersReply(), body);
       const entries = Array.isArray(iceServers) ? iceServers : [iceServers];
-      return { iceServers: normalizeIceServers("cloudflare", entries), expiresAt: now + ttl * 1000 };
+      const dropped: string[] = [];
+      return { iceServers: normalizeIceServers("cloudflare", entries, dropped), expiresAt: now + ttl * 1000, dropped };
     },
   };
 }

@@ -3,7 +3,8 @@
  * whose credentials do not expire, so it is cached for METERED_CACHE_SECONDS. With METERED_SECRET_KEY,
  * each lifetime gets its own expiring credential: `POST /api/v1/turn/credential?secretKey=…` with
  * `{"expiryInSeconds","label"}` returns an apiKey, whose list the GET then fetches. A 401
- * (`{"error":"Invalid API Key"}`) is the reason `invalid_key`.
+ * (`{"error":"Invalid API Key"}`) is the reason `invalid_key`; the secret-key endpoints' 400
+ * (`{"message": …}`) is `invalid_secret_key`.
  */
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
@@ -30,12 +31,12 @@ export function meteredProvider(settings: MeteredSettings): Provider {
   /** Without a secret key the credentials never expire: they are re-fetched after METERED_CACHE_SECONDS. */
   const lifetime = (ttlSeconds: number) => (secretKey ? ttlSeconds : Math.min(ttlSeconds, settings.cacheSeconds));
 
-  async function iceServers(apiKey: string, signal: AbortSignal) {
+  async function iceServers(apiKey: string, signal: AbortSignal, dropped: string[]) {
     const url = new URL(`${apiUrl}/api/v1/turn/credentials`);
     url.searchParams.set("apiKey", apiKey);
     if (region) url.searchParams.set("region", region);
     const body = await fetchJson({ provider: "metered", url: url.href, init: {}, signal, statusReason });
-    return normalizeIceServers("metered", parseReply("metered", MeteredIceServers(), body));
+    return normalizeIceServers("metered", parseReply("metered", MeteredIceServers(), body), dropped);
   }
 
   async function createCredential(secret: string, ttlSeconds: number, signal: AbortSignal) {
@@ -46,7 +47,9 @@ export function meteredProvider(settings: MeteredSettings): Provider {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ expiryInSeconds: ttlSeconds, label: LABEL }),
     };
-    const body = await fetchJson({ provider: "metered", url: url.href, init, signal, statusReason });
+    // The secret-key endpoints answer a bad key with 400 {"message": …}.
+    const secretReason = (status: number) => (status === 400 ? "invalid_secret_key" : statusReason(status));
+    const body = await fetchJson({ provider: "metered", url: url.href, init, signal, statusReason: secretReason });
     return parseReply("metered", MeteredCredential(), body);
   }
 
@@ -57,15 +60,21 @@ export function meteredProvider(settings: MeteredSettings): Provider {
       params: { flow: secretKey ? "expiring" : "static", region: region ?? "", ttl: String(lifetime(ttlSeconds)) },
     }),
     async issue({ ttlSeconds, now, signal }) {
+      const dropped: string[] = [];
       if (!secretKey) {
         return {
-          iceServers: await iceServers(settings.apiKey ?? "", signal),
+          iceServers: await iceServers(settings.apiKey ?? "", signal, dropped),
           expiresAt: now + lifetime(ttlSeconds) * 1000,
+          dropped,
         };
       }
       const credential = await createCredential(secretKey, ttlSeconds, signal);
       const seconds = Math.min(ttlSeconds, credential.expiryInSeconds);
-      return { iceServers: await iceServers(credential.apiKey, signal), expiresAt: now + seconds * 1000 };
+      return {
+        iceServers: await iceServers(credential.apiKey, signal, dropped),
+        expiresAt: now + seconds * 1000,
+        dropped,
+      };
     },
   };
 }

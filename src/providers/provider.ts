@@ -29,6 +29,8 @@ export interface ProviderResult {
   iceServers: IceServer[];
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** Why URLs of the upstream reply were dropped (url-rules.ts), for the log line. */
+  dropped?: string[];
 }
 
 /** What a cached reply depends on: a new value of anything in `material` (a key, a token) means a new cache key. */

@@ -26,6 +26,21 @@ const FACTORIES: Record<ProviderName, (config: Config) => Provider> = {
 };
 
 const built = new WeakMap<Config, Provider[]>();
+const named = new WeakMap<Config, Map<ProviderName, Provider>>();
+
+/** The providers of `names` (each configured: see TURN_REST_PROVIDERS in settings.ts), built once per Config. */
+export function providersNamed(config: Config, names: readonly ProviderName[]): Provider[] {
+  let byName = named.get(config);
+  if (!byName) {
+    byName = new Map(configuredProviders(config).map((provider) => [provider.name, provider]));
+    named.set(config, byName);
+  }
+  return names.map((name) => {
+    let provider = byName.get(name);
+    if (!provider) byName.set(name, (provider = FACTORIES[name](config)));
+    return provider;
+  });
+}
 
 /** The providers of TURN_PROVIDERS, in order. */
 export function configuredProviders(config: Config): Provider[] {

@@ -2,8 +2,11 @@
  * Credentials for one request from the providers of TURN_PROVIDERS. `failover`: the first provider
  * that answers, in order (cached credentials are an answer). `merge`: every provider that answers,
  * combined (one entry per credential, no URL twice, at most MAX_ICE_SERVERS entries, the earliest
- * expiry). Managed providers go through the cache tiers; every upstream call runs under the provider's
- * circuit breaker and PROVIDER_TIMEOUT_MS. When nobody answers: 503 `upstream_unavailable`.
+ * expiry), leaving out one whose credential would cut the whole reply short. Every reply holds at most
+ * MAX_ICE_URLS URLs (shapeIceServers). Managed providers go through the cache tiers, one credential
+ * per provider for every `?ttl=` (asked for TURN_TTL_SECONDS, the reply's ttl cut to what was asked);
+ * every upstream call runs under the provider's circuit breaker and PROVIDER_TIMEOUT_MS. When nobody
+ * answers: 503 `upstream_unavailable`.
  */
 import { type CacheScope, credentialsKey } from "../cache/keys";
 import { cachedCredentials, type Fresh, resetCacheTiers } from "../cache/tiered";
@@ -15,7 +18,7 @@ import { resetBreakers, withBreaker } from "./breaker";
 import { UPSTREAM_MESSAGE } from "./http";
 import { servedIceServers } from "./ice";
 import type { Provider, ProviderName } from "./provider";
-import { configuredProviders } from "./registry";
+import { configuredProviders, providersNamed } from "./registry";
 
 /** How much longer than PROVIDER_TIMEOUT_MS a request waits for an upstream call another request made. */
 const WAIT_GRACE_MS = 1000;
@@ -32,6 +35,8 @@ export interface ResolveInput {
   waitUntil: (promise: Promise<unknown>) => void;
   /** Fleet steering for the coturn provider, computed only if coturn is asked. */
   steer?: () => Promise<SteeredUrls | undefined>;
+  /** Another list than TURN_PROVIDERS, asked in failover mode (the REST broker's TURN_REST_PROVIDERS). */
+  only?: readonly ProviderName[];
 }
 
 export interface Resolved {
@@ -58,14 +63,17 @@ export async function resolveCredentials(input: ResolveInput): Promise<Resolved>
     fromProvider(provider, input, reasons).then(
       (fresh) => ({ provider: provider.name, fresh }),
       (error: unknown) => {
+        // A configuration mistake (a bad TURN_FLEET, say) is the operator's to fix, not a reason to fail over.
+        if (error instanceof AppError && error.code === "not_configured") throw error;
         reasons.push(error instanceof AppError && error.reason ? error.reason : `provider:${provider.name}:error`);
         return undefined;
       },
     );
-  const providers = configuredProviders(config);
-  const answers: Answer[] = [];
-  if (config.upstream.mode === "merge") {
+  const providers = input.only ? providersNamed(config, input.only) : configuredProviders(config);
+  let answers: Answer[] = [];
+  if (config.upstream.mode === "merge" && !input.only) {
     for (const answer of await Promise.all(providers.map(attempt))) if (answer) answers.push(answer);
+    answers = lasting(answers, input, reasons);
   } else {
     for (const provider of providers) {
       const answer = await attempt(provider);
@@ -81,11 +89,13 @@ export async function resolveCredentials(input: ResolveInput): Promise<Resolved>
       headers: { "Retry-After": String(UPSTREAM_RETRY_AFTER_SECONDS) },
     });
   }
-  const expiresAt = Math.min(...answers.map((answer) => answer.fresh.expiresAt));
+  // A shared credential may last longer than asked: the reply says no more than was asked.
+  const expiresAt = Math.min(input.now + input.ttlSeconds * 1000, ...answers.map((answer) => answer.fresh.expiresAt));
   return {
     iceServers: servedIceServers(
       answers.map((answer) => answer.fresh.iceServers),
       config.upstream.maxIceServers,
+      config.upstream.maxIceUrls,
     ),
     expiresAt,
     ttl: Math.min(input.ttlSeconds, Math.ceil((expiresAt - input.now) / 1000)),
@@ -94,9 +104,26 @@ export async function resolveCredentials(input: ResolveInput): Promise<Resolved>
   };
 }
 
+/**
+ * Merge mode: the answers without one that would cut the whole reply to seconds, that is, with less
+ * left than CACHE_MIN_REMAINING_SECONDS (or the ttl asked for, if shorter). When all are that short,
+ * the longest-lived one.
+ */
+function lasting(answers: Answer[], input: ResolveInput, reasons: string[]): Answer[] {
+  if (answers.length < 2) return answers;
+  const floor = input.now + Math.min(input.config.cache.minRemainingSeconds, input.ttlSeconds) * 1000;
+  const kept = answers.filter((answer) => answer.fresh.expiresAt >= floor);
+  for (const answer of answers) if (!kept.includes(answer)) reasons.push(`provider:${answer.provider}:short_lived`);
+  if (kept.length > 0) return kept;
+  const longest = answers.reduce((a, b) => (b.fresh.expiresAt > a.fresh.expiresAt ? b : a));
+  return [longest];
+}
+
 async function fromProvider(provider: Provider, input: ResolveInput, reasons: string[]): Promise<Fresh> {
   const { config } = input;
   const { timeoutMs } = config.upstream;
+  // A cached provider is asked for the longest lifetime, so every `?ttl=` shares its one credential.
+  const ttlSeconds = provider.cacheIdentity ? config.turn.ttlSeconds : input.ttlSeconds;
   const call = (now: number) =>
     withBreaker(
       provider.name,
@@ -105,7 +132,7 @@ async function fromProvider(provider: Provider, input: ResolveInput, reasons: st
         return provider.issue({
           sub: input.sub,
           userHash: input.userHash,
-          ttlSeconds: input.ttlSeconds,
+          ttlSeconds,
           now,
           // Made when a provider reads it (one that calls out): local minting starts no timer.
           get signal() {
@@ -116,10 +143,14 @@ async function fromProvider(provider: Provider, input: ResolveInput, reasons: st
       },
       now,
     );
-  if (!provider.cacheIdentity) return call(input.now);
+  if (!provider.cacheIdentity) {
+    const fresh = await call(input.now);
+    for (const reason of fresh.dropped ?? []) reasons.push(`provider:${provider.name}:dropped_${reason}`);
+    return fresh;
+  }
   const scope: CacheScope =
     config.cache.scope === "user" ? { kind: "user", userHash: input.userHash } : { kind: "global" };
-  const key = await credentialsKey(provider.name, provider.cacheIdentity(input.ttlSeconds), scope);
+  const key = await credentialsKey(provider.name, provider.cacheIdentity(ttlSeconds), scope);
   return cachedCredentials(key, call, {
     provider: provider.name,
     kv: input.kv,

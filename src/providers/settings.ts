@@ -6,6 +6,7 @@
  */
 import * as z from "zod/mini";
 import { PROVIDER_NAMES, type ProviderName } from "./provider";
+import { hasControlCharacter, iceUrlProblem, isTurnUrl } from "./url-rules";
 
 const list = (value: string) =>
   value
@@ -41,32 +42,46 @@ export function providerVarsShape() {
     z.transform((value) => value.replace(/\/+$/, "")),
   );
 
-  /** TURN URIs, or a bare host as public ExpressTURN examples give it: turn:HOST:3478 over UDP and TCP. */
+  /**
+   * TURN URIs, or a bare host as ExpressTURN publishes it: turn:HOST:3478 over UDP and TCP, and
+   * turns:HOST:443 over TCP. Every URI passes the browser rules (url-rules.ts).
+   */
   const expressTurnUrls = z.pipe(
     z.pipe(
       z.string(),
       z.transform((value) =>
         list(value).flatMap((item) =>
-          HOST.test(item) ? [`turn:${item}:3478`, `turn:${item}:3478?transport=tcp`] : [item],
+          HOST.test(item)
+            ? [`turn:${item}:3478?transport=udp`, `turn:${item}:3478?transport=tcp`, `turns:${item}:443?transport=tcp`]
+            : [item],
         ),
       ),
     ),
-    z.array(z.string().check(z.regex(/^turns?:[^\s,"']+$/))).check(z.minLength(1), z.maxLength(16)),
+    z.array(z.string()).check(
+      z.minLength(1),
+      z.maxLength(16),
+      z.refine(
+        (urls) => urls.every((url) => isTurnUrl(url) && iceUrlProblem(url) === undefined),
+        "must list turn: or turns: URLs that browsers accept",
+      ),
+    ),
+  );
+
+  const providerList = z.pipe(
+    z.pipe(z.string(), z.transform(list)),
+    z.array(z.enum(PROVIDER_NAMES)).check(
+      z.minLength(1),
+      z.refine((names) => new Set(names).size === names.length, "lists a provider twice"),
+    ),
   );
 
   return {
-    TURN_PROVIDERS: z._default(
-      z.pipe(
-        z.pipe(z.string(), z.transform(list)),
-        z.array(z.enum(PROVIDER_NAMES)).check(
-          z.minLength(1),
-          z.refine((names) => new Set(names).size === names.length, "lists a provider twice"),
-        ),
-      ),
-      ["coturn"],
-    ),
+    TURN_PROVIDERS: z._default(providerList, ["coturn"]),
+    /** The REST broker's providers, asked in failover order; TURN_PROVIDERS when unset. */
+    TURN_REST_PROVIDERS: z.optional(providerList),
     TURN_PROVIDER_MODE: z._default(z.enum(["failover", "merge"]), "failover"),
     MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
+    MAX_ICE_URLS: wholeNumber(4, 1, 10),
     PROVIDER_TIMEOUT_MS: wholeNumber(3000, 100, 30_000),
     CACHE_SCOPE: z._default(z.enum(["global", "user"]), "global"),
     CACHE_MIN_REMAINING_SECONDS: wholeNumber(300, 30, 86_400),
@@ -85,6 +100,15 @@ export function providerVarsShape() {
     TWILIO_API_KEY_SID: matching(/^SK[0-9a-fA-F]{32}$/),
     TWILIO_API_KEY_SECRET: secret(16),
     EXPRESSTURN_SECRET_KEY: secret(8),
+    EXPRESSTURN_USERNAME: z.optional(
+      z.string().check(
+        z.trim(),
+        z.minLength(1),
+        z.maxLength(256),
+        z.refine((name) => !hasControlCharacter(name)),
+      ),
+    ),
+    EXPRESSTURN_PASSWORD: secret(1),
     EXPRESSTURN_SERVER_URL: z.optional(expressTurnUrls),
   };
 }
@@ -112,14 +136,18 @@ export interface TwilioSettings {
   username: string;
   password: string;
 }
-export interface ExpressTurnSettings {
-  secret: string;
-  urls: string[];
-}
+/** HMAC mode (`secret`: coturn-style credentials minted here) or static mode (the account's username and password). */
+export type ExpressTurnSettings =
+  | { mode: "hmac"; secret: string; urls: string[] }
+  | { mode: "static"; username: string; password: string; urls: string[] };
 
 export interface ProviderSettings {
   mode: "failover" | "merge";
   maxIceServers: number;
+  /** MAX_ICE_URLS: the most URLs in one reply (browsers slow down from five). */
+  maxIceUrls: number;
+  /** TURN_REST_PROVIDERS, or TURN_PROVIDERS. */
+  restProviders: ProviderName[];
   timeoutMs: number;
   /** Each is present exactly when the provider is listed in TURN_PROVIDERS. */
   cloudflare?: CloudflareSettings;
@@ -147,15 +175,24 @@ const NEEDS: Record<ProviderName, string[]> = {
   cloudflare: ["CLOUDFLARE_TURN_KEY_ID", "CLOUDFLARE_TURN_API_TOKEN"],
   metered: ["METERED_API_KEY|METERED_SECRET_KEY", "METERED_DOMAIN|METERED_API_URL"],
   twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN|TWILIO_API_KEY_SECRET"],
-  expressturn: ["EXPRESSTURN_SECRET_KEY", "EXPRESSTURN_SERVER_URL"],
+  expressturn: ["EXPRESSTURN_SECRET_KEY|EXPRESSTURN_USERNAME", "EXPRESSTURN_SERVER_URL"],
 };
+
+/** Every provider either list names: TURN_PROVIDERS, then TURN_REST_PROVIDERS. */
+const listedProviders = (e: ProviderVars): ProviderName[] => [
+  ...new Set([...e.TURN_PROVIDERS, ...(e.TURN_REST_PROVIDERS ?? [])]),
+];
 
 /** What the listed providers are missing, given the parsed vars (TURN_SECRET and TURN_URLS included). */
 export function providerIssues(e: ProviderVars & Record<string, unknown>): SettingsIssue[] {
   const issues: SettingsIssue[] = [];
   const set = (variable: string) => e[variable] !== undefined;
-  for (const provider of e.TURN_PROVIDERS) {
+  for (const provider of listedProviders(e)) {
     const needs = [...NEEDS[provider]];
+    // Static ExpressTURN credentials come as a pair.
+    if (provider === "expressturn" && !set("EXPRESSTURN_SECRET_KEY") && set("EXPRESSTURN_USERNAME")) {
+      needs.push("EXPRESSTURN_PASSWORD");
+    }
     // A half-configured Twilio API key is an error, never a silent fallback to the auth token.
     if (provider === "twilio" && (set("TWILIO_API_KEY_SID") || set("TWILIO_API_KEY_SECRET"))) {
       needs.push("TWILIO_API_KEY_SID", "TWILIO_API_KEY_SECRET");
@@ -164,7 +201,8 @@ export function providerIssues(e: ProviderVars & Record<string, unknown>): Setti
       const [variable = need, alternative] = need.split("|");
       if (set(variable) || (alternative !== undefined && set(alternative))) continue;
       const either = alternative ? ` (or ${alternative})` : "";
-      issues.push({ variable, message: `${variable}${either} is required when TURN_PROVIDERS includes ${provider}` });
+      const where = e.TURN_PROVIDERS.includes(provider) ? "TURN_PROVIDERS" : "TURN_REST_PROVIDERS";
+      issues.push({ variable, message: `${variable}${either} is required when ${where} includes ${provider}` });
     }
   }
   return issues;
@@ -172,10 +210,13 @@ export function providerIssues(e: ProviderVars & Record<string, unknown>): Setti
 
 /** The typed settings of vars that `providerIssues` found nothing missing in. */
 export function providerSettings(e: ProviderVars): ProviderSettings {
-  const listed = (name: ProviderName) => e.TURN_PROVIDERS.includes(name);
+  const all = listedProviders(e);
+  const listed = (name: ProviderName) => all.includes(name);
   const settings: ProviderSettings = {
     mode: e.TURN_PROVIDER_MODE,
     maxIceServers: e.MAX_ICE_SERVERS,
+    maxIceUrls: e.MAX_ICE_URLS,
+    restProviders: e.TURN_REST_PROVIDERS ?? e.TURN_PROVIDERS,
     timeoutMs: e.PROVIDER_TIMEOUT_MS,
   };
   if (listed("cloudflare") && e.CLOUDFLARE_TURN_KEY_ID && e.CLOUDFLARE_TURN_API_TOKEN) {
@@ -198,8 +239,11 @@ export function providerSettings(e: ProviderVars): ProviderSettings {
       keySid && keySecret ? [keySid, keySecret] : [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN ?? ""];
     settings.twilio = { apiUrl: e.TWILIO_API_URL, accountSid: e.TWILIO_ACCOUNT_SID, username, password };
   }
-  if (listed("expressturn") && e.EXPRESSTURN_SECRET_KEY && e.EXPRESSTURN_SERVER_URL) {
-    settings.expressturn = { secret: e.EXPRESSTURN_SECRET_KEY, urls: e.EXPRESSTURN_SERVER_URL };
+  const { EXPRESSTURN_SECRET_KEY: secret, EXPRESSTURN_USERNAME: username, EXPRESSTURN_PASSWORD: password } = e;
+  if (listed("expressturn") && e.EXPRESSTURN_SERVER_URL) {
+    const urls = e.EXPRESSTURN_SERVER_URL;
+    if (secret) settings.expressturn = { mode: "hmac", secret, urls };
+    else if (username && password) settings.expressturn = { mode: "static", username, password, urls };
   }
   return settings;
 }
@@ -213,13 +257,13 @@ const SECRETS: Partial<Record<ProviderName, string[]>> = {
   cloudflare: ["CLOUDFLARE_TURN_API_TOKEN"],
   metered: ["METERED_API_KEY", "METERED_SECRET_KEY"],
   twilio: ["TWILIO_AUTH_TOKEN", "TWILIO_API_KEY_SECRET"],
-  expressturn: ["EXPRESSTURN_SECRET_KEY"],
+  expressturn: ["EXPRESSTURN_SECRET_KEY", "EXPRESSTURN_PASSWORD"],
 };
 
 /** The secrets in use of the listed managed providers, by variable name. */
 export function providerSecrets(e: ProviderVars & Record<string, unknown>): Record<string, string> {
   const secrets: Record<string, string> = {};
-  for (const variable of e.TURN_PROVIDERS.flatMap((provider) => SECRETS[provider] ?? [])) {
+  for (const variable of listedProviders(e).flatMap((provider) => SECRETS[provider] ?? [])) {
     const value = e[variable];
     if (typeof value === "string") secrets[variable] = value;
   }

@@ -1,7 +1,7 @@
 /**
  * Twilio Network Traversal Service: `POST {api}/2010-04-01/Accounts/{sid}/Tokens.json` with Basic auth
  * (account SID + auth token, or an API key) and the form field `Ttl`, answered 201 with `ice_servers`
- * (entries may carry the legacy `url`) and a `ttl` that is a string. At most 24 h.
+ * (entries may carry the legacy `url`) and a `ttl` that is a string (or a number, or null). At most 24 h.
  */
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
@@ -12,8 +12,14 @@ import type { TwilioSettings } from "./settings";
 
 export const TWILIO_MAX_TTL_SECONDS = 24 * 3600;
 
-/** Twilio sends the ttl as a string of digits. */
-const Seconds = lazy(() => z.pipe(z.string().check(z.regex(/^\d{1,9}$/)), z.transform(Number)));
+/** Twilio documents the ttl as a string of digits; a number or null is accepted too (null: the ttl asked for). */
+const Seconds = lazy(() =>
+  z.union([
+    z.pipe(z.string().check(z.regex(/^\d{1,9}$/)), z.transform(Number)),
+    z.int().check(z.nonnegative()),
+    z.null(),
+  ]),
+);
 
 /** The parts of the reply icegate uses (it also carries account_sid, date_created, username, password). */
 export const TwilioToken = lazy(() =>
@@ -48,8 +54,10 @@ export function twilioProvider(settings: TwilioSettings): Provider {
         signal,
       });
       const token = parseReply("twilio", TwilioToken(), body);
-      const seconds = Math.min(ttl, token.ttl);
-      return { iceServers: normalizeIceServers("twilio", token.ice_servers), expiresAt: now + seconds * 1000 };
+      const seconds = Math.min(ttl, token.ttl ?? ttl);
+      const dropped: string[] = [];
+      const iceServers = normalizeIceServers("twilio", token.ice_servers, dropped);
+      return { iceServers, expiresAt: now + seconds * 1000, dropped };
     },
   };
 }

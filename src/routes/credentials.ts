@@ -68,7 +68,7 @@ export const credentials = new Hono<AppEnv>().get("/", async (c) => {
 });
 
 /** Work that may finish after the reply (cache refreshes, KV writes), under the request's waitUntil. */
-function background(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
+export function background(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
   let ctx: Context<AppEnv>["executionCtx"];
   try {
     ctx = c.executionCtx;

@@ -1,8 +1,12 @@
 /**
  * GET|POST /api/turn/rest: the draft-uberti-behave-turn-rest-00 shape
- * `{"username","password","ttl","uris"}`, for backends and media servers that speak that draft.
- * `key` (or Janus's `api`) is checked in constant time against TURN_REST_API_KEYS. Parameters
- * come from the query string, or from a form body, as Janus POSTs them.
+ * `{"username","password","ttl","uris"}`, for backends and media servers that speak that draft, as a
+ * broker: the credential comes from the providers of TURN_REST_PROVIDERS (else TURN_PROVIDERS), in
+ * failover order, so a draft-speaking server can use Cloudflare, Twilio or Metered through icegate.
+ * `key` (or Janus's `api`) is checked in constant time against TURN_REST_API_KEYS. Parameters come
+ * from the query string, or from a form body (Content-Type exactly application/x-www-form-urlencoded);
+ * Janus 1.1 sends them in both, which is accepted when the values agree. POST with a form body is
+ * preferred: a key in a GET query string reaches URL logs.
  */
 import { Hono } from "hono";
 import * as z from "zod/mini";
@@ -10,9 +14,14 @@ import { lazy } from "../lazy";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { fingerprint, timingSafeEqual } from "../crypto";
-import { issueTurnCredentials } from "../credentials/issue";
-import { restKeyPrincipal } from "../credentials/user-id";
+import type { IceServer } from "../credentials/issue";
+import { hashedUserId, restKeyPrincipal } from "../credentials/user-id";
 import { AppError, notConfigured } from "../errors";
+import { steerIceUrls } from "../fleet";
+import { UPSTREAM_MESSAGE } from "../providers/http";
+import { resolveCredentials } from "../providers/resolve";
+import { isTurnUrl } from "../providers/url-rules";
+import { background } from "./credentials";
 import { NO_STORE_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
 import { clientIpKey, enforceRateLimit, type RateLimitKey } from "../http/rate-limit";
@@ -28,14 +37,34 @@ export const RestQuery = lazy(() =>
   }),
 );
 
+/** `application/x-www-form-urlencoded`, exactly: the media type in any case, optionally with parameters. */
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
+
 async function requestParams(request: Request, query: Record<string, string[]>): Promise<Record<string, string[]>> {
   const type = request.headers.get("Content-Type") ?? "";
-  if (request.method !== "POST" || !type.startsWith("application/x-www-form-urlencoded")) return query;
-  const params: Record<string, string[]> = { ...query };
+  if (request.method !== "POST" || !FORM_TYPE.test(type.trim())) return query;
+  const params: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(query)) params[name] = [...values];
   for (const [name, value] of new URLSearchParams(await readBoundedBody(request, MAX_FORM_BYTES))) {
     (params[name] ??= []).push(value);
   }
   return params;
+}
+
+/**
+ * The same value given more than once counts once: Janus sends its parameters in the query and again
+ * as the form body. Different values for one name stay a 400 (parseParams), as does `api` unlike `key`.
+ */
+function sameValuesOnce(params: Record<string, string[]>): Record<string, string[]> {
+  const once: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(params))
+    once[name] = values.every((v) => v === values[0]) ? values.slice(0, 1) : values;
+  const [key] = once.key ?? [];
+  const [api] = once.api ?? [];
+  if (key !== undefined && api !== undefined && key !== api) {
+    throw new AppError("invalid_request", "A query parameter is repeated.", { reason: "query:api_key_differ" });
+  }
+  return once;
 }
 
 /** Reads at most `limit` bytes of a body as UTF-8, or throws 413 without reading further. */
@@ -65,10 +94,20 @@ async function isKnownKey(candidate: string, keys: readonly string[]): Promise<b
   return matches.includes(true);
 }
 
+/** The draft's reply from icegate's answer: its first credential, and that credential's turn:/turns: URLs. */
+function draftReply(iceServers: readonly IceServer[], ttl: number) {
+  const turn = iceServers.find((server) => server.credential !== undefined && server.urls.some(isTurnUrl));
+  if (!turn?.username || turn.credential === undefined) throw new AppError("upstream_unavailable", UPSTREAM_MESSAGE);
+  const uris = iceServers
+    .filter((server) => server.username === turn.username && server.credential === turn.credential)
+    .flatMap((server) => server.urls.filter(isTurnUrl));
+  return { username: turn.username, password: turn.credential, ttl, uris };
+}
+
 const handler = async (c: import("hono").Context<AppEnv>) => {
   const config = loadConfig(c.env);
   if (config.restApiKeys.length === 0) throw notConfigured("TURN_REST_API_KEYS");
-  const params = parseParams(await requestParams(c.req.raw, c.req.queries()), RestQuery());
+  const params = parseParams(sameValuesOnce(await requestParams(c.req.raw, c.req.queries())), RestQuery());
   const key = params.key ?? params.api;
   const limited = (limitKey: RateLimitKey) => enforceRateLimit(c.env.RATE_LIMITER, config.rateLimit.enabled, limitKey);
   if (key === undefined || !(await isKnownKey(key, config.restApiKeys))) {
@@ -79,18 +118,27 @@ const handler = async (c: import("hono").Context<AppEnv>) => {
   }
   // A media server serves many users from one key: its budget is the key's, not an IP's.
   await limited(`key:${await fingerprint(key)}`);
-  const issued = await issueTurnCredentials(
-    params.username !== undefined ? { sub: params.username } : await restKeyPrincipal(key, config.turn.secret),
-    config.turn,
-    config.turn.ttlSeconds,
-  );
-  Object.assign(c.get("log"), { user: issued.userHash, provider: "coturn" });
-  const uris = config.turn.urls;
-  return c.json(
-    { username: issued.username, password: issued.credential, ttl: issued.ttl, uris },
-    200,
-    NO_STORE_HEADERS,
-  );
+  // Without a username, one id per REST key (`rest+<hash>`), never an id a token's sub could claim.
+  const { sub, userHash } =
+    params.username !== undefined
+      ? { sub: params.username, userHash: await hashedUserId(params.username, config.turn.secret) }
+      : await restKeyPrincipal(key, config.turn.secret);
+  const log = c.get("log");
+  log.user = userHash;
+  const resolved = await resolveCredentials({
+    config,
+    sub,
+    userHash,
+    ttlSeconds: config.turn.ttlSeconds,
+    now: Date.now(),
+    kv: c.env.TURN_CACHE,
+    waitUntil: background(c),
+    steer: () => steerIceUrls(c.env, () => c.req.raw.cf),
+    only: config.upstream.restProviders,
+  });
+  log.provider = resolved.provider;
+  if (resolved.reasons.length > 0) log.reason = resolved.reasons.join(",");
+  return c.json(draftReply(resolved.iceServers, resolved.ttl), 200, NO_STORE_HEADERS);
 };
 
 export const rest = new Hono<AppEnv>().get("/", handler).post("/", handler);

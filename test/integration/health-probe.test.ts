@@ -54,6 +54,8 @@ describe.skipIf(!enabled)("the cron health probe under wrangler dev", () => {
           latitude: 50.11,
           longitude: 8.68,
           urls: { tcp: `turn:127.0.0.1:${coturn.port}?transport=tcp` },
+          // A loopback node: allowed only with the lab opt-in.
+          lab: true,
         },
         {
           id: "dead",
@@ -61,6 +63,7 @@ describe.skipIf(!enabled)("the cron health probe under wrangler dev", () => {
           latitude: 52.37,
           longitude: 4.9,
           urls: { tcp: `turn:127.0.0.1:${closed}?transport=tcp` },
+          lab: true,
         },
       ],
     };

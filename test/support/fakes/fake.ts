@@ -12,6 +12,15 @@ export type Behaviour =
   | "legacy"
   /** Cloudflare: every URL on port 53. */
   | "only_port_53"
+  /** Cloudflare: the earlier URL set, with port-53 URLs. */
+  | "older"
+  /** Metered: `turns:…:443?transport=tcp`, as dashboard copies show it. */
+  | "dashboard"
+  /** Twilio: `ttl` as a number, or null. */
+  | "ttl_number"
+  | "ttl_null"
+  /** A reply of hostile URLs and credentials (see hostile.ts). */
+  | "hostile"
   | "status_500"
   | "malformed_json"
   | "wrong_schema"

@@ -3,7 +3,9 @@
  * (stun:80, turn:80, turn:80/tcp, turn:443, turns:443/tcp), the same credential for the same key;
  * 400 `{"error":"Please specify API Key"}` without a key and 401 `{"error":"Invalid API Key"}` for an
  * unknown one. `POST /api/v1/turn/credential?secretKey=…` with `{"expiryInSeconds","label"}` creates
- * a credential and its apiKey. The bad-secret-key body is a stand-in.
+ * a credential and its apiKey; a bad secret key gets 400 `{"message":"invalid secretKey"}`, as the
+ * secret-key endpoints answer errors. The documented set has plain `turn:…:443?transport=tcp`;
+ * `dashboard` answers `turns:…:443?transport=tcp`, as dashboard copies show it.
  */
 import { type FakeHandler, type Issued, json, parseJson } from "./fake";
 
@@ -14,9 +16,9 @@ export function meteredFake(apiKeys: readonly string[], secretKeys: readonly str
   const credentials = new Map<string, Issued>();
   return ({ method, path, query, body }, { behaviour, issue }) => {
     if (method === "POST" && path === "/api/v1/turn/credential") {
-      if (!secretKeys.includes(query.get("secretKey") ?? "")) return json(401, { error: "Invalid Secret Key" });
+      if (!secretKeys.includes(query.get("secretKey") ?? "")) return json(400, { message: "invalid secretKey" });
       const request = parseJson(body);
-      if (!Number.isInteger(request?.expiryInSeconds)) return json(400, { error: "Invalid expiryInSeconds" });
+      if (!Number.isInteger(request?.expiryInSeconds)) return json(400, { message: "invalid expiryInSeconds" });
       if (behaviour === "wrong_schema") return json(200, { ok: true });
       const made = issue("metered-expiring");
       const apiKey = `created-api-key-${made.username.replace(/\D/g, "")}`;
@@ -40,7 +42,7 @@ export function meteredFake(apiKeys: readonly string[], secretKeys: readonly str
       { urls: `turn:${HOST}:80`, ...credential },
       { urls: `turn:${HOST}:80?transport=tcp`, ...credential },
       { urls: `turn:${HOST}:443`, ...credential },
-      { urls: `turns:${HOST}:443?transport=tcp`, ...credential },
+      { urls: `${behaviour === "dashboard" ? "turns" : "turn"}:${HOST}:443?transport=tcp`, ...credential },
     ]);
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Fake Twilio Network Traversal Service: `POST /2010-04-01/Accounts/{AC…}/Tokens.json` with Basic
- * auth and the form field `Ttl` answers 201 with `ttl` as a string and `ice_servers` whose entries
- * carry both `url` and `urls` (`legacy`: `url` only); refused logins get Twilio's 401 error 20003.
+ * auth and the form field `Ttl` answers 201 with `ttl` as a string (`ttl_number`: a number, `ttl_null`:
+ * null) and `ice_servers` whose entries carry both `url` and `urls` (`legacy`: `url` only); refused
+ * logins get Twilio's 401 error 20003.
  */
 import { type FakeHandler, json } from "./fake";
 
@@ -39,7 +40,7 @@ export function twilioFake(logins: readonly string[]): FakeHandler {
       date_updated: CREATED,
       ice_servers: behaviour === "empty" ? [] : iceServers,
       password: credential,
-      ttl,
+      ttl: behaviour === "ttl_number" ? Number(ttl) : behaviour === "ttl_null" ? null : ttl,
       username,
     });
   };

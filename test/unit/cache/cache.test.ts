@@ -65,7 +65,7 @@ describe("the credential cache", () => {
     expect(providers.fake.count("metered")).toBe(1);
     // Global scope: every user got the same TURN username per provider.
     expect(usernames.size).toBe(2);
-  });
+  }, 60_000);
 
   it("stores {v, iceServers, fetchedAt, expiresAt} under the documented key, without the provider's token", async () => {
     const reply = await ask(CLOUDFLARE);
@@ -76,7 +76,10 @@ describe("the credential cache", () => {
     expect(metadata).toBeNull();
     expect(value).not.toContain(PROVIDER_SECRETS.CLOUDFLARE_TURN_API_TOKEN);
     const entry = CacheEntry().parse(JSON.parse(value!));
-    expect(entry.iceServers).toEqual(reply.body.iceServers);
+    // The entry holds the provider's whole list; the reply is shaped to MAX_ICE_URLS from it.
+    const served = reply.body.iceServers.flatMap((server) => server.urls);
+    expect(served).toHaveLength(4);
+    expect(entry.iceServers.flatMap((server) => server.urls)).toEqual(expect.arrayContaining(served));
     expect(entry.expiresAt).toBe(reply.body.expiresAt);
   });
 
@@ -195,11 +198,51 @@ describe("the credential cache", () => {
     expect(await storedKeys()).toContain(await keyOf(changes, 3600, user));
   });
 
-  it("keys on the ttl asked for", async () => {
-    await ask(CLOUDFLARE, { query: "?ttl=600" });
-    await ask(CLOUDFLARE, { query: "?ttl=600" });
-    await ask(CLOUDFLARE);
-    expect(providers.fake.count("cloudflare")).toBe(2);
+  it("shares the provider's one cached credential between ?ttl= values, each reply's ttl cut to what was asked", async () => {
+    const short = await ask(CLOUDFLARE, { query: "?ttl=600" });
+    const shorter = await ask(CLOUDFLARE, { query: "?ttl=120" });
+    const full = await ask(CLOUDFLARE);
+    expect(providers.fake.count("cloudflare")).toBe(1);
+    expect(await storedKeys()).toEqual([await keyOf(CLOUDFLARE)]);
+    expect([short.body.ttl, shorter.body.ttl, full.body.ttl]).toEqual([600, 120, 3600]);
+    expect(shorter.body.iceServers).toEqual(full.body.iceServers);
+  });
+
+  describe("entries read from KV", () => {
+    const now = () => Date.now();
+    it.each([
+      ["fetched in the future", (): [number, number] => [now() + 60_000, now() + 3600_000]],
+      ["already expired", (): [number, number] => [now() - 7200_000, now() - 1000]],
+      ["with a lifetime beyond 48 h", (): [number, number] => [now() - 1000, now() + 49 * 3600_000]],
+    ])("treats an entry %s as a miss", async (_, times) => {
+      const [fetchedAt, expiresAt] = times();
+      await store(CLOUDFLARE, fetchedAt, expiresAt, "planted-user");
+      const reply = await ask(CLOUDFLARE);
+      expect(reply.status).toBe(200);
+      expect(JSON.stringify(reply.body)).not.toContain("planted-user");
+      expect(providers.fake.count("cloudflare")).toBe(1);
+      expect(logs.requests()[0]!.reason).toBe("cache:kv_unsound");
+    });
+
+    it("treats an entry whose URLs browsers would refuse as a miss", async () => {
+      const entry: CacheEntry = {
+        v: 1,
+        iceServers: [{ urls: ["turn:cached.example.test:0053"], username: "planted-user", credential: "c" }],
+        fetchedAt: Date.now() - 1000,
+        expiresAt: Date.now() + 3600_000,
+      };
+      await env.TURN_CACHE.put(await keyOf(CLOUDFLARE), JSON.stringify(entry));
+      const reply = await ask(CLOUDFLARE);
+      expect(JSON.stringify(reply.body)).not.toContain("planted-user");
+      expect(providers.fake.count("cloudflare")).toBe(1);
+    });
+
+    it("serves a sound entry without an upstream call", async () => {
+      await store(CLOUDFLARE, Date.now() - 1000, Date.now() + 3600_000, "planted-user");
+      const reply = await ask(CLOUDFLARE);
+      expect(JSON.stringify(reply.body)).toContain("planted-user");
+      expect(providers.fake.count("cloudflare")).toBe(0);
+    });
   });
 
   describe("KV failures", () => {

@@ -76,6 +76,35 @@ describe("the fleet schema", () => {
     expect(problemWith(change)).toContain(where);
   });
 
+  it.each([
+    ["localhost", "turn:localhost:3478?transport=udp"],
+    ["a loopback IPv4 literal", "turn:127.0.0.1:3478?transport=udp"],
+    ["a private IPv4 literal", "turn:10.0.0.7:3478?transport=udp"],
+    ["a CGNAT IPv4 literal", "turn:100.64.1.1:3478?transport=udp"],
+    ["a documentation IPv4 literal", "turn:192.0.2.10:3478?transport=udp"],
+    ["a loopback IPv6 literal", "turn:[::1]:3478?transport=udp"],
+    ["a unique-local IPv6 literal", "turn:[fd00::1]:3478?transport=udp"],
+    ["an IPv4-mapped loopback", "turn:[::ffff:127.0.0.1]:3478?transport=udp"],
+    ["port 53", "turn:a.example.com:53?transport=udp"],
+    ["port 0053", "turn:a.example.com:0053?transport=udp"],
+    ["userinfo", "turn:u@a.example.com:3478?transport=udp"],
+  ])("refuses a node URL naming %s", (_, url) => {
+    expect(problemWith((f) => (f.nodes[0]!.urls.udp = url))).toContain("nodes.0.urls.udp");
+  });
+
+  it("says what a non-public node needs, and allows it with the lab opt-in", () => {
+    const local = (f: typeof base & Record<string, unknown>) =>
+      (f.nodes[0]!.urls.udp = "turn:127.0.0.1:3478?transport=udp");
+    expect(problemWith(local)).toContain('"lab": true');
+    expect(problemWith((f) => (local(f), Object.assign(f.nodes[0]!, { lab: true })))).toBe("parsed");
+    expect(problemWith((f) => (local(f), Object.assign(f.nodes[0]!, { lab: "yes" })))).toContain("nodes.0.lab");
+  });
+
+  it("accepts public IP literals", () => {
+    expect(problemWith((f) => (f.nodes[0]!.urls.udp = "turn:203.0.114.7:3478?transport=udp"))).toBe("parsed");
+    expect(problemWith((f) => (f.nodes[0]!.urls.udp = "turn:[2606:4700::1]:3478?transport=udp"))).toBe("parsed");
+  });
+
   it("refuses text that is not JSON", () => {
     expect(() => parseFleet("{nodes: [")).toThrow(new FleetFormatError("not JSON"));
   });

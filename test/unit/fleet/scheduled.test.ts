@@ -14,8 +14,8 @@ import { fleetOf, node } from "./fixtures";
 
 const FLEET = JSON.stringify(
   fleetOf(
-    node("dead", 50.11, 8.68, { urls: { tcp: "turn:127.0.0.1:1?transport=tcp" } }),
-    node("udp-only", 52.37, 4.9, { urls: { udp: "turn:127.0.0.1:1?transport=udp" } }),
+    node("dead", 50.11, 8.68, { urls: { tcp: "turn:127.0.0.1:1?transport=tcp" }, lab: true }),
+    node("udp-only", 52.37, 4.9, { urls: { udp: "turn:127.0.0.1:1?transport=udp" }, lab: true }),
   ),
 );
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { PROVIDER_SECRETS, PROVIDER_SETTINGS, providerEnv } from "../../support/fakes/env";
 import { useFakeProviders } from "../../support/fakes/fetch-spy";
+import { CLOUDFLARE_TURN_URLS } from "../../support/fakes/cloudflare";
 import { ask, useLogs } from "../../support/fakes/requests";
 
-const TURN_URLS_WITHOUT_53 = [
+/** What a reply keeps of the seven documented URLs with MAX_ICE_URLS=4: one per connectivity class. */
+const SHAPED_TURN_URLS = [
   "turn:turn.cloudflare.com:3478?transport=udp",
   "turn:turn.cloudflare.com:3478?transport=tcp",
-  "turn:turn.cloudflare.com:80?transport=tcp",
-  "turns:turn.cloudflare.com:5349?transport=tcp",
   "turns:turn.cloudflare.com:443?transport=tcp",
 ];
 
@@ -16,7 +16,7 @@ describe("the cloudflare provider (Realtime TURN)", () => {
   const logs = useLogs();
   const env = providerEnv("cloudflare");
 
-  it("asks for ICE servers with the key's token and the ttl, and hands them out without port 53", async () => {
+  it("asks for ICE servers with the key's token and the ttl, and hands out one URL per connectivity class", async () => {
     const before = Date.now();
     const reply = await ask(env);
     expect(reply.status).toBe(200);
@@ -29,9 +29,10 @@ describe("the cloudflare provider (Realtime TURN)", () => {
       contentType: "application/json",
     });
     expect(JSON.parse(fake.calls[0]!.body)).toEqual({ ttl: 3600 });
+    // Seven URLs come back; four go out: TURN/UDP, TURN/TLS on 443, TURN/TCP, STUN.
     expect(reply.body.iceServers).toEqual([
       { urls: ["stun:stun.cloudflare.com:3478"] },
-      { urls: TURN_URLS_WITHOUT_53, username: "cf-user-1", credential: "cf-credential-1" },
+      { urls: SHAPED_TURN_URLS, username: "cf-user-1", credential: "cf-credential-1" },
     ]);
     // The reply carries no ttl: expiry is the request time plus the ttl asked for.
     expect(reply.body.ttl).toBe(3600);
@@ -41,19 +42,61 @@ describe("the cloudflare provider (Realtime TURN)", () => {
     expect(logs.requests()[0]!.reason).toBeUndefined();
   });
 
-  it("asks for the shorter lifetime of ?ttl=", async () => {
-    const reply = await ask(env, { query: "?ttl=600" });
-    expect(JSON.parse(providers.fake.calls[0]!.body)).toEqual({ ttl: 600 });
-    expect(reply.body.ttl).toBe(600);
+  it("keeps up to MAX_ICE_URLS=10 of the documented URLs", async () => {
+    const reply = await ask({ ...env, MAX_ICE_URLS: "10" });
+    expect(reply.body.iceServers).toEqual([
+      { urls: ["stun:stun.cloudflare.com:3478"] },
+      { urls: CLOUDFLARE_TURN_URLS, username: "cf-user-1", credential: "cf-credential-1" },
+    ]);
   });
 
-  it("accepts the legacy shape, where iceServers is one object", async () => {
+  it("asks for its longest lifetime whatever ?ttl= says, and cuts the reply's ttl to what was asked", async () => {
+    const reply = await ask(env, { query: "?ttl=600" });
+    expect(JSON.parse(providers.fake.calls[0]!.body)).toEqual({ ttl: 3600 });
+    expect(reply.body.ttl).toBe(600);
+    expect(reply.body.expiresAt).toBeLessThanOrEqual(Date.now() + 600_000);
+  });
+
+  it("accepts the legacy shape, where iceServers is one object holding STUN and TURN URLs", async () => {
     providers.fake.set("cloudflare", "legacy");
-    const reply = await ask(env);
+    const reply = await ask({ ...env, MAX_ICE_URLS: "10" });
     expect(reply.status).toBe(200);
     expect(reply.body.iceServers).toEqual([
-      { urls: TURN_URLS_WITHOUT_53, username: "cf-user-1", credential: "cf-credential-1" },
+      { urls: ["stun:stun.cloudflare.com:3478"], username: "cf-user-1", credential: "cf-credential-1" },
+      { urls: CLOUDFLARE_TURN_URLS, username: "cf-user-1", credential: "cf-credential-1" },
     ]);
+  });
+
+  it("drops port-53 URLs of the older URL set, and says so in the log line", async () => {
+    providers.fake.set("cloudflare", "older");
+    const reply = await ask({ ...env, MAX_ICE_URLS: "10" });
+    const urls = reply.body.iceServers.flatMap((server) => server.urls);
+    expect(urls.some((url) => /:53(\?|$)/.test(url))).toBe(false);
+    expect(urls).toHaveLength(6);
+    expect(logs.requests()[0]!.reason).toBe("provider:cloudflare:dropped_port_53");
+  });
+
+  it("drops every URL browsers would refuse from a hostile reply, with the reasons in the log line", async () => {
+    providers.fake.set("cloudflare", "hostile");
+    const reply = await ask({ ...env, MAX_ICE_URLS: "10" });
+    expect(reply.status).toBe(200);
+    expect(reply.body.iceServers).toEqual([
+      { urls: ["stun:stun.cloudflare.com:3478"] },
+      { urls: ["turn:turn.cloudflare.com:3478?transport=udp"], username: "cf-user-1", credential: "cf-credential-1" },
+    ]);
+    const reason = logs.requests()[0]!.reason ?? "";
+    expect(reason).toMatch(/^provider:cloudflare:dropped_/);
+    expect(reason.split(",").length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("fails over, and caches nothing, when a reply has no usable TURN URL left", async () => {
+    providers.fake.set("cloudflare", "only_port_53");
+    const reply = await ask(providerEnv("cloudflare,coturn"));
+    expect(reply.status).toBe(200);
+    expect(reply.body.iceServers.some((server) => server.username?.includes(":"))).toBe(true);
+    expect(logs.requests()[0]).toMatchObject({ provider: "coturn", reason: "provider:cloudflare:empty" });
+    await ask(providerEnv("cloudflare,coturn"));
+    expect(providers.fake.count("cloudflare")).toBe(2);
   });
 
   it("honours CLOUDFLARE_TURN_API_URL (an egress proxy, a fake)", async () => {

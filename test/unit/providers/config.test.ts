@@ -81,15 +81,43 @@ describe("provider configuration", () => {
     await expectNotConfigured({ CLOUDFLARE_TURN_KEY_ID: "not valid!" }, "CLOUDFLARE_TURN_KEY_ID");
   });
 
-  it("answers /api/turn/rest with 503 naming TURN_SECRET when only managed providers are set up", async () => {
+  it("answers /api/turn/rest from the managed provider when only managed providers are set up", async () => {
     const key = TEST_SECRETS.TURN_REST_API_KEYS.split(",")[0]!;
     const response = await call(
       `/api/turn/rest?service=turn&key=${key}`,
       {},
       providerEnv("cloudflare", { TURN_SECRET: undefined }),
     );
-    expect(response.status).toBe(503);
-    expect(((await response.json()) as { error: { message: string } }).error.message).toContain("TURN_SECRET");
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { username: string }).username).toMatch(/^cf-user-\d+$/);
+  });
+
+  it("needs the settings of a provider listed only in TURN_REST_PROVIDERS", async () => {
+    await expectNotConfigured(
+      providerEnv("coturn", { TURN_REST_PROVIDERS: "cloudflare", CLOUDFLARE_TURN_API_TOKEN: undefined }),
+      "CLOUDFLARE_TURN_API_TOKEN",
+    );
+  });
+
+  it.each([
+    ["TURN_URLS", { TURN_URLS: "turn://turn.example.test:3478" }],
+    ["TURN_URLS", { TURN_URLS: "turn:turn.example.test:3478?transport=sctp" }],
+    ["TURN_URLS", { TURN_URLS: "turn:user@turn.example.test:3478" }],
+    ["TURN_URLS", { TURN_URLS: "turn:turn.example.test:0053" }],
+    ["TURN_URLS", { TURN_URLS: "TURN:turn.example.test:3478" }],
+    ["TURN_URLS", { TURN_URLS: "stun:turn.example.test:3478" }],
+    ["STUN_URLS", { STUN_URLS: "stun:stun.example.test:3478?transport=udp" }],
+    ["STUN_URLS", { STUN_URLS: "turn:stun.example.test:3478" }],
+    [
+      "EXPRESSTURN_SERVER_URL",
+      { TURN_PROVIDERS: "expressturn", EXPRESSTURN_SERVER_URL: "turn:relay.example.test:65536" },
+    ],
+    ["MAX_ICE_URLS", { MAX_ICE_URLS: "11" }],
+  ] as const)("answers 503 not_configured naming %s when it breaks a browser rule", async (variable, changes) => {
+    await expectNotConfigured(providerEnv("coturn", changes), variable);
+    const health = await call("/healthz", {}, providerEnv("coturn", changes));
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { error: { message: string } }).error.message).toContain(variable);
   });
 
   describe("/healthz", () => {

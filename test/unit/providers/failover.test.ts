@@ -195,6 +195,7 @@ describe("failover between providers", () => {
           TURN_PROVIDER_MODE: "merge",
           METERED_CACHE_SECONDS: "900",
           MAX_ICE_SERVERS: "4",
+          MAX_ICE_URLS: "10",
         }),
       );
       expect(reply.status).toBe(200);
@@ -204,6 +205,7 @@ describe("failover between providers", () => {
       expect(iceServers[0]).toEqual({
         urls: ["stun:turn.example.test:3478", "stun:stun.cloudflare.com:3478", "stun:stun.relay.metered.ca:80"],
       });
+      expect(iceServers.flatMap((server) => server.urls).length).toBeLessThanOrEqual(10);
       expect(iceServers.map((server) => server.username)).toEqual([
         undefined,
         expect.stringMatching(/^\d+:user-42$/),

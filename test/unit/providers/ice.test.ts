@@ -4,6 +4,7 @@ import {
   credentialIceServers,
   normalizeIceServers,
   servedIceServers,
+  shapeIceServers,
 } from "../../../src/providers/ice";
 
 describe("ICE server lists", () => {
@@ -193,5 +194,86 @@ describe("ICE server lists", () => {
         { urls: turn, username: "u", credential: "c" },
       ]);
     });
+  });
+});
+
+describe("shapeIceServers (MAX_ICE_URLS)", () => {
+  const credential = { username: "1:u", credential: "c" };
+  const nodeUrls = (host: string) => [
+    `turn:${host}:3478?transport=udp`,
+    `turn:${host}:3478?transport=tcp`,
+    `turns:${host}:5349?transport=tcp`,
+    `turns:${host}:443?transport=tcp`,
+  ];
+
+  it("leaves a list within the limit as it is", () => {
+    const list = [{ urls: nodeUrls("a.example.com").slice(0, 3), ...credential }];
+    expect(shapeIceServers(list, 4)).toBe(list);
+  });
+
+  it("keeps one URL per class, TLS on 443 first, then STUN, for one server", () => {
+    const list = [
+      { urls: ["stun:a.example.com:3478"] },
+      {
+        urls: [
+          "turn:a.example.com:3478?transport=tcp",
+          "turn:a.example.com:3478?transport=udp",
+          "turns:a.example.com:5349?transport=tcp",
+          "turns:a.example.com:443?transport=tcp",
+        ],
+        ...credential,
+      },
+    ];
+    expect(shapeIceServers(list, 4)).toEqual([
+      { urls: ["stun:a.example.com:3478"] },
+      {
+        urls: [
+          "turn:a.example.com:3478?transport=tcp",
+          "turn:a.example.com:3478?transport=udp",
+          "turns:a.example.com:443?transport=tcp",
+        ],
+        ...credential,
+      },
+    ]);
+  });
+
+  it("takes the nearest node's classes before the fallback's, and keeps a URL of the fallback", () => {
+    const list = [
+      { urls: ["stun:s.example.com:3478"] },
+      { urls: nodeUrls("near.example.com").slice(0, 3), ...credential },
+      { urls: nodeUrls("far.example.com").slice(0, 3), ...credential },
+    ];
+    const shaped = shapeIceServers(list, 4);
+    expect(shaped).toEqual([
+      { urls: nodeUrls("near.example.com").slice(0, 3), ...credential },
+      { urls: ["turn:far.example.com:3478?transport=udp"], ...credential },
+    ]);
+  });
+
+  it.each([2, 3])("keeps a URL of a second node even with MAX_ICE_URLS=%i", (max) => {
+    const list = [
+      { urls: nodeUrls("near.example.com"), ...credential },
+      { urls: nodeUrls("far.example.com"), ...credential },
+    ];
+    const urls = shapeIceServers(list, max).flatMap((server) => server.urls);
+    expect(urls).toHaveLength(max);
+    expect(urls[0]).toBe("turn:near.example.com:3478?transport=udp");
+    expect(urls.some((url) => url.includes("far.example.com"))).toBe(true);
+  });
+
+  it("treats different hosts of TURN_URLS as nodes", () => {
+    const list = credentialIceServers(
+      [],
+      [...nodeUrls("a.example.com").slice(0, 3), ...nodeUrls("b.example.com").slice(0, 3)],
+      "u",
+      "c",
+    );
+    const urls = shapeIceServers(list, 4).flatMap((server) => server.urls);
+    expect(urls.filter((url) => url.includes("b.example.com"))).toEqual(["turn:b.example.com:3478?transport=udp"]);
+  });
+
+  it("hands out one URL with MAX_ICE_URLS=1", () => {
+    const list = [{ urls: nodeUrls("a.example.com"), ...credential }];
+    expect(shapeIceServers(list, 1)).toEqual([{ urls: ["turn:a.example.com:3478?transport=udp"], ...credential }]);
   });
 });

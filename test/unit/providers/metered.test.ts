@@ -9,7 +9,7 @@ const METERED_TURN_URLS = [
   "turn:global.relay.metered.ca:80",
   "turn:global.relay.metered.ca:80?transport=tcp",
   "turn:global.relay.metered.ca:443",
-  "turns:global.relay.metered.ca:443?transport=tcp",
+  "turn:global.relay.metered.ca:443?transport=tcp",
 ];
 
 describe("the metered provider", () => {
@@ -18,7 +18,7 @@ describe("the metered provider", () => {
   const env = providerEnv("metered");
 
   it("GETs the bare array for METERED_API_KEY, one entry per credential", async () => {
-    const reply = await ask(env);
+    const reply = await ask({ ...env, MAX_ICE_URLS: "10" });
     expect(reply.status).toBe(200);
     expect(providers.fake.calls).toHaveLength(1);
     expect(providers.fake.calls[0]).toMatchObject({
@@ -31,6 +31,25 @@ describe("the metered provider", () => {
       { urls: METERED_TURN_URLS, username: "metered-user-1", credential: "metered-credential-1" },
     ]);
     expect(logs.requests()[0]).toMatchObject({ status: 200, provider: "metered" });
+  });
+
+  it("accepts the dashboard's turns:…:443?transport=tcp as well as the documented plain turn:", async () => {
+    providers.fake.set("metered", "dashboard");
+    const reply = await ask(env);
+    expect(reply.status).toBe(200);
+    // Four URLs at most, one per class first: TURN/UDP, TURN/TLS on 443, TURN/TCP, then STUN.
+    expect(reply.body.iceServers).toEqual([
+      { urls: ["stun:stun.relay.metered.ca:80"] },
+      {
+        urls: [
+          "turn:global.relay.metered.ca:80",
+          "turn:global.relay.metered.ca:80?transport=tcp",
+          "turns:global.relay.metered.ca:443?transport=tcp",
+        ],
+        username: "metered-user-1",
+        credential: "metered-credential-1",
+      },
+    ]);
   });
 
   it("asks for METERED_REGION", async () => {
@@ -90,6 +109,7 @@ describe("the metered provider", () => {
     it("creates an expiring credential, then GETs the list of the apiKey it returned", async () => {
       const before = Date.now();
       const reply = await ask(secretEnv, { query: "?ttl=900" });
+      // One credential for the longest lifetime, shared by every ?ttl= (the reply's ttl is cut).
       expect(reply.status).toBe(200);
       const [create, list] = providers.fake.calls;
       expect(create).toMatchObject({
@@ -98,10 +118,10 @@ describe("the metered provider", () => {
         query: { secretKey: PROVIDER_SECRETS.METERED_SECRET_KEY },
         contentType: "application/json",
       });
-      expect(JSON.parse(create!.body)).toEqual({ expiryInSeconds: 900, label: "icegate" });
+      expect(JSON.parse(create!.body)).toEqual({ expiryInSeconds: 3600, label: "icegate" });
       expect(list).toMatchObject({ method: "GET", query: { apiKey: "created-api-key-1" } });
       expect(reply.body.iceServers[1]).toEqual({
-        urls: METERED_TURN_URLS,
+        urls: METERED_TURN_URLS.slice(0, 3),
         username: "metered-expiring-user-1",
         credential: "metered-expiring-credential-1",
       });
@@ -109,10 +129,10 @@ describe("the metered provider", () => {
       expect(reply.body.expiresAt).toBeGreaterThanOrEqual(before + 900_000);
     });
 
-    it("is a provider failure when the secret key is refused", async () => {
+    it("is a provider failure when the secret key is refused (400 {message})", async () => {
       const reply = await ask({ ...secretEnv, METERED_SECRET_KEY: "sentinel-metered-secret-wrong-00" });
       expect(reply.status).toBe(503);
-      expect(logs.requests()[0]!.reason).toBe("provider:metered:invalid_key");
+      expect(logs.requests()[0]!.reason).toBe("provider:metered:invalid_secret_key");
     });
 
     it("is a provider failure when the created credential has the wrong shape", async () => {

@@ -24,7 +24,8 @@ describe("the twilio provider (Network Traversal Service)", () => {
       path: `/2010-04-01/Accounts/${PROVIDER_SETTINGS.TWILIO_ACCOUNT_SID}/Tokens.json`,
       authorization: basic(PROVIDER_SETTINGS.TWILIO_ACCOUNT_SID, PROVIDER_SECRETS.TWILIO_AUTH_TOKEN),
       contentType: "application/x-www-form-urlencoded",
-      body: "Ttl=1200",
+      // The longest lifetime, so that every ?ttl= shares one cached credential.
+      body: "Ttl=3600",
     });
     expect(reply.body.iceServers).toEqual([
       { urls: ["stun:global.stun.twilio.com:3478"] },
@@ -33,6 +34,16 @@ describe("the twilio provider (Network Traversal Service)", () => {
     expect(reply.body.ttl).toBe(1200);
     expect(reply.body.expiresAt).toBeGreaterThanOrEqual(before + 1_200_000);
     expect(logs.requests()[0]).toMatchObject({ status: 200, provider: "twilio" });
+  });
+
+  it.each([
+    ["a number", "ttl_number"],
+    ["null", "ttl_null"],
+  ] as const)("accepts the ttl as %s", async (_, behaviour) => {
+    providers.fake.set("twilio", behaviour);
+    const reply = await ask(env);
+    expect(reply.status).toBe(200);
+    expect(reply.body.ttl).toBe(3600);
   });
 
   it("maps the legacy `url` of each entry to `urls`", async () => {

@@ -99,8 +99,35 @@ describe("the credentials path with a coturn fleet", () => {
     expect(alone.status).toBe(503);
   });
 
+  it("hands out at most MAX_ICE_URLS=4 URLs from the two-node default: the nearest node's three and one of the fallback's", async () => {
+    const response = await credentialsFrom(FRANKFURT, { TURN_FLEET: fleet("e") });
+    const body = (await response.json()) as Body;
+    const urls = body.iceServers.flatMap((server) => [server.urls].flat());
+    expect(urls).toEqual([
+      "turn:e-fra.example.test:3478?transport=udp",
+      "turn:e-fra.example.test:3478?transport=tcp",
+      "turns:e-fra.example.test:5349?transport=tcp",
+      "turn:e-iad.example.test:3478?transport=udp",
+    ]);
+  });
+
+  it.each([
+    ["a loopback node without the lab opt-in", "turn:127.0.0.1:3478?transport=udp"],
+    ["a private node", "turn:192.168.1.20:3478?transport=udp"],
+    ["a URL browsers refuse", "turn:e-fra.example.test:53?transport=udp"],
+  ])("answers 503 not_configured naming TURN_FLEET for %s", async (_, url) => {
+    const broken = JSON.parse(fleet("f")) as { nodes: { urls: { udp: string } }[] };
+    broken.nodes[0]!.urls.udp = url;
+    const response = await credentialsFrom(FRANKFURT, { TURN_FLEET: JSON.stringify(broken) });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      error: { code: "not_configured", message: "TURN_FLEET is missing or invalid" },
+    });
+  });
+
   it("keeps TURN_URLS when no fleet is configured", async () => {
     const response = await credentialsFrom(FRANKFURT, {});
+    expect(response.status, await response.clone().text()).toBe(200);
     expect(response.headers.get("X-Icegate-Steering")).toBeNull();
     const turn = ((await response.json()) as Body).iceServers.find((server) => server.username)!;
     expect(turn.urls).toEqual(testEnv().TURN_URLS.split(","));
