@@ -7,7 +7,7 @@
 // measuring script below; the credentials come cross-origin from the worker (ALLOWED_ORIGINS lists the
 // page's origin) or from the fake upstream's unshaped list, both anonymous simple GETs (no preflight).
 // Each sample is a fresh browser context and page: one cold connection, then one warm one. Loopback only.
-/* global window, RTCPeerConnection, performance, clearTimeout -- pageScript and the evaluated callbacks run in the page */
+/* global window, RTCPeerConnection, performance, -- pageScript and the evaluated callbacks run in the page */
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { build } from "esbuild";
