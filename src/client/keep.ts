@@ -92,6 +92,7 @@ export function keep(pc: PeerConnectionLike, supply: Supply, options: KeepFreshO
   let received = 0;
   let flowing = 0;
   let silent = 0;
+  let busy = false;
 
   function apply(iceServers: IceServer[]): void {
     if (isClosed(pc)) return stop();
@@ -156,10 +157,17 @@ export function keep(pc: PeerConnectionLike, supply: Supply, options: KeepFreshO
           if (!pair || pair.id !== pairId || !connected(pc) || !negotiated) {
             pairId = pair?.id;
             flowing = silent = 0;
-          } else if ((pair.bytesReceived ?? 0) > received) (flowing++, (silent = 0));
-          else if ((pair.bytesSent ?? 0) > sent && ++silent >= STALL_POLLS && flowing >= FLOW_POLLS) {
-            flowing = silent = 0;
-            recover("disconnected");
+          } else if ((pair.bytesReceived ?? 0) > received) {
+            flowing++;
+            silent = 0;
+          } else {
+            // Busy: something came in each poll just before this silence began.
+            if (!silent) busy = flowing >= FLOW_POLLS;
+            flowing = 0;
+            if ((pair.bytesSent ?? 0) > sent && ++silent >= STALL_POLLS && busy) {
+              silent = 0;
+              recover("disconnected");
+            }
           }
           sent = pair?.bytesSent ?? 0;
           received = pair?.bytesReceived ?? 0;
