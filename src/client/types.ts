@@ -44,6 +44,7 @@ export interface StatsEntry {
 
 /** The events keepFresh listens to; `errorCode` is set on `icecandidateerror`. */
 export interface PeerEventLike {
+  readonly type: string;
   readonly errorCode?: number;
 }
 
