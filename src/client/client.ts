@@ -33,6 +33,7 @@ const MIN_REFRESH_MS = 5_000;
 const WAKE_CHECK_MS = 60_000;
 /** The default refreshMarginSeconds: fresh credentials and an ICE restart this long before expiry. */
 export const DEFAULT_REFRESH_MARGIN_SECONDS = 60;
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
 /** A renewal (cache bypass) this soon after the last reply is served that reply: one request for many connections. */
 const RENEW_REUSE_MS = 3_000;
 
@@ -62,7 +63,7 @@ export function createIceServerClient(options: IceServerClientOptions): IceServe
   const { endpoint, getToken, onError } = options;
   if (typeof endpoint !== "string" || endpoint === "") throw new TypeError("icegate: endpoint must be a URL");
   const marginMs = seconds(options.refreshMarginSeconds, DEFAULT_REFRESH_MARGIN_SECONDS, "refreshMarginSeconds");
-  const timeoutMs = seconds(options.requestTimeoutSeconds, 10, "requestTimeoutSeconds");
+  const timeoutMs = seconds(options.requestTimeoutSeconds, DEFAULT_REQUEST_TIMEOUT_SECONDS, "requestTimeoutSeconds");
   if (timeoutMs === 0) throw new TypeError("icegate: requestTimeoutSeconds must be more than 0");
   const fallback = options.fallbackIceServers ?? DEFAULT_FALLBACK;
   if (!Array.isArray(fallback) || !fallback.every(isIceServer)) {

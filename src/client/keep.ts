@@ -26,7 +26,7 @@ import type {
 const GRACE_MS = 1_500;
 const JITTER_MS = 1_000;
 /** An unfinished restart holds back the next one this long at most. */
-export const SETTLE_MS = 5_000;
+export const SETTLE_MS = 3_000;
 const POLL_MS = 1_000;
 /** Polls without a received byte while sending, after at least FLOW_POLLS polls with traffic both ways. */
 const STALL_POLLS = 2;

@@ -30,10 +30,7 @@ const TURN_SECRET = "browser-turn-secret-4d7a9e1c3b";
 const UNKNOWN_SECRET = "browser-unknown-secret-8f2c6b0e5a";
 const JWT_SECRET = "browser-jwt-secret-0123456789abcdef0123456789ab";
 
-const enabled =
-  requireCoturn() &&
-  requireTool("openssl", "apt-get install openssl") &&
-  chromiumAvailable();
+const enabled = requireCoturn() && requireTool("openssl", "apt-get install openssl") && chromiumAvailable();
 
 /** How Chromium logs the 401 a test asks for on purpose; any other console error still fails. */
 const UNAUTHORIZED_FETCH = "console: Failed to load resource: the server responded with a status of 401 (Unauthorized)";

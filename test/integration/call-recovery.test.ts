@@ -272,7 +272,8 @@ describe.skipIf(!enabled)("calls through coturn stay up under keepFresh, in Chro
       const startedAt = await evaluate(() => window.callHarness.now(), undefined);
       const r = await until(`${browser} calls to connect`, CONNECT_WAIT_MS, async () => {
         const reports = await Promise.all(["expiry", "cut", "nodes"].map((name) => report(evaluate, name, 0)));
-        return reports.every((r) => r.received > 10) ? reports : undefined;
+        // Four seconds of messages: a call that has been busy, as calls are when a node goes.
+        return reports.every((r) => r.received > 40) ? reports : undefined;
       });
       const nodes = r[2]!;
       // (d) node 1 was down as the call started; the time is the data channel's.
@@ -280,7 +281,7 @@ describe.skipIf(!enabled)("calls through coturn stay up under keepFresh, in Chro
         report: nodes,
         eventAt: startedAt,
         recoveryMs: nodes.openedAfterMs,
-        recovered: nodes.received > 10,
+        recovered: nodes.received > 40,
       };
     });
 
@@ -288,21 +289,20 @@ describe.skipIf(!enabled)("calls through coturn stay up under keepFresh, in Chro
       chromium: {},
       firefox: {},
     };
-    /** Waits in both browsers for `call` to recover from an event at `at` (per browser). */
-    const recovery = (scenario: Scenario, call: string, at: number[]) =>
+    /** Waits in both browsers for `call` to recover from an event at `at`. */
+    const recovery = (scenario: Scenario, call: string, at: number) =>
       each(async (browser, evaluate) => {
-        const i = BROWSERS.indexOf(browser);
-        const r = await flowing(evaluate, call, at[i]!);
-        recovered[browser][scenario] = { at: at[i]!, ok: r.lastSentAt > at[i]! + 2_000, ms: r.resumedAfterMs };
+        const r = await flowing(evaluate, call, at);
+        recovered[browser][scenario] = { at, ok: r.lastSentAt > at + 2_000, ms: r.resumedAfterMs };
       });
 
     // (b) the strict cut: coturn B restarts with only the new secret; the worker now has the new TURN_SECRET.
-    const cutAt = await each((_, evaluate) => evaluate(() => window.callHarness.now(), undefined));
+    // Each event's time is when the node is gone (the browsers share this machine's clock).
     await nodes.B!.stop();
-    events.push(`B stopped +${Date.now() - cutAt[0]!} ms`);
+    const cutAt = Date.now();
     routes.set("cut", workerBNew.url);
     nodes.B = await startNode(portB, [NEW_SECRET]);
-    events.push(`B restarted +${Date.now() - cutAt[0]!} ms`);
+    events.push(`B back with the new secret +${Date.now() - cutAt} ms`);
     await recovery("strict-cut", "cut", cutAt);
 
     // (c) node 1 comes back, and node 2, the only one up when the call started (so it carries the call), is
@@ -310,10 +310,9 @@ describe.skipIf(!enabled)("calls through coturn stay up under keepFresh, in Chro
     // retransmitted, and node 1 would join the call without a restart.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, callsStartedAt + NODE_RETURN_MS - Date.now())));
     nodes.N1 = await startNode(port1, [OLD_SECRET]);
-    const killAt = await each((_, evaluate) => evaluate(() => window.callHarness.now(), undefined));
     await nodes.N2!.stop();
+    const killAt = Date.now();
     nodes.N2 = undefined;
-    events.push(`N2 stopped +${Date.now() - killAt[0]!} ms`);
     await recovery("node-killed", "nodes", killAt);
 
     // (a) wait until the first credentials of the expiry call have run out, and a few seconds more.

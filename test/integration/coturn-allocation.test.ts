@@ -13,8 +13,7 @@ const TURN_SECRET = "integration-turn-secret-5e8d1c2b7a";
 const JWT_SECRET = "integration-jwt-secret-0123456789abcdef0123456789";
 const REST_KEY = "integration-rest-key-9f8e7d6c";
 
-const enabled =
-  requireCoturn();
+const enabled = requireCoturn();
 
 interface TurnServer {
   urls: string[];

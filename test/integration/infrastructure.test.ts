@@ -371,8 +371,7 @@ describe("coturn entrypoint: refusing bad settings", () => {
   });
 });
 
-const coturnInstalled =
-  requireCoturn();
+const coturnInstalled = requireCoturn();
 
 /** Free ports on 127.0.0.1, all different from each other and from `taken`. */
 async function distinctFreePorts(count: number, taken: number[] = []): Promise<number[]> {

@@ -13,8 +13,7 @@ import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
 
 const ROTATE = resolve(import.meta.dirname, "../../scripts/rotate.mjs");
 
-const enabled =
-  requireCoturn();
+const enabled = requireCoturn();
 
 interface Minted {
   secret: string;
