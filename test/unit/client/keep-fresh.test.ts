@@ -282,20 +282,20 @@ describe("keepFresh after a failure", () => {
     const times: number[] = [];
     pc.restartIce.mockImplementation(() => times.push(Date.now()));
     pc.ice("failed");
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 9; i++) {
       await vi.advanceTimersByTimeAsync(1_000);
       // Each restart is negotiated, but ICE never connects: checking, then failed again.
       pc.signaling("have-local-offer");
       pc.signaling("stable");
       pc.ice("checking");
-      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.advanceTimersByTimeAsync(31_000);
       pc.ice("failed");
     }
-    await vi.advanceTimersByTimeAsync(600_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(reasons).toEqual(Array(6).fill("failed"));
     const gaps = times.slice(1).map((time, i) => time - times[i]!);
     expect(gaps).toEqual([...gaps].sort((a, b) => a - b));
-  });
+  }, 30_000);
 
   it("starts over once ICE connects again", async () => {
     const { pc, reasons } = await kept();
