@@ -23,6 +23,7 @@ const ROUTES = {
   "/check": "GET",
   "/check/app.js": "GET",
   "/check/app.css": "GET",
+  "/check/icon.svg": "GET",
   "/openapi.json": "GET",
 } as const;
 

@@ -39,6 +39,20 @@ export function targetsOf(iceServers: readonly IceServer[]): Target[] {
   return targets;
 }
 
+/** What an ICE error code means here; Firefox's `errorText` is always empty, Chromium's terse ("Unauthorized"). */
+export const ERROR_MEANINGS: Record<number, string> = {
+  401: "the TURN server refused the credential (secret mismatch)",
+  701: "the TURN server was not reached",
+};
+
+/** "401 Unauthorized: the TURN server refused…", or "401 the TURN server refused…" when the browser gives no text. */
+export function describeError(errorCode: number, errorText: string): string {
+  const text = errorText.trim().replace(/\.$/, "");
+  const meaning = ERROR_MEANINGS[errorCode];
+  if (!text) return meaning ? `${errorCode} ${meaning}` : String(errorCode);
+  return meaning ? `${errorCode} ${text}: ${meaning}` : `${errorCode} ${text}`;
+}
+
 export interface ProbeResult {
   url: string;
   transport: Transport;

@@ -4,14 +4,9 @@
  * first relay candidate (pass), or until gathering ends or the timeout passes without one (fail,
  * with the `icecandidateerror` codes seen, such as 401 or 701).
  */
-import type { ProbeResult, Target } from "./model";
+import { describeError, type ProbeResult, type Target } from "./model";
 
 export const PROBE_TIMEOUT_MS = 8_000;
-
-function describeError(event: RTCPeerConnectionIceErrorEvent): string {
-  const text = event.errorText.trim().replace(/\.$/, "");
-  return text ? `${event.errorCode} ${text}` : String(event.errorCode);
-}
 
 const hostPort = (address: string | null, port: number | null): string =>
   `${address?.includes(":") ? `[${address}]` : (address ?? "?")}:${port ?? "?"}`;
@@ -47,7 +42,9 @@ export function probeRelay(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promis
     };
     const timer = setTimeout(() => finish(failure(`no relay candidate within ${timeoutMs / 1000} s`)), timeoutMs);
     let started = performance.now();
-    pc.addEventListener("icecandidateerror", (event) => errors.add(describeError(event)));
+    pc.addEventListener("icecandidateerror", (event) =>
+      errors.add(describeError(event.errorCode, event.errorText ?? "")),
+    );
     pc.addEventListener("icecandidate", ({ candidate }) => {
       if (candidate?.type === "relay") {
         const ms = Math.round(performance.now() - started);

@@ -1,15 +1,20 @@
 /**
  * The results table of the check page: one row per server URL, shown as "running" at once and
  * filled in as each probe finishes. Text only (textContent), never markup from a server reply.
+ * Each cell carries its column's name (data-label): on a narrow screen the stylesheet shows every row
+ * as a card, its cells stacked under those names.
  */
 import type { ProbeResult, Target } from "./model";
 
 const LABELS = { pass: "pass", fail: "fail", skip: "skipped", running: "running…" } as const;
 
-function cell(row: HTMLTableRowElement, text: string, className?: string): HTMLTableCellElement {
+const COLUMNS = { url: "Server URL", transport: "Transport", outcome: "Result", ms: "Time to relay", detail: "Detail" };
+
+function cell(row: HTMLTableRowElement, text: string, className: keyof typeof COLUMNS): HTMLTableCellElement {
   const td = row.insertCell();
   td.textContent = text;
-  if (className) td.className = className;
+  td.className = className;
+  td.dataset.label = COLUMNS[className];
   return td;
 }
 

@@ -2,7 +2,7 @@
  * createIceServerClient: caches the endpoint's ICE servers until shortly before they expire,
  * shares one request between concurrent callers, refreshes ahead of expiry, backs off after a
  * failure (honouring Retry-After), falls back to public STUN, and keeps live peer connections
- * supplied with fresh credentials.
+ * supplied with fresh credentials and their relayed calls up (keep.ts).
  *
  * Lifetimes are measured from the moment the request was sent plus the reply's `ttl`, on this
  * clock; `expiresAt` is the server's clock, and a browser's clock may be off by hours.
@@ -10,7 +10,15 @@
 import { IceServerError } from "./errors";
 import { isIceServer, requestCredentials } from "./request";
 import { cancel, schedule, type Timer } from "./timer";
-import type { FetchLike, IceServer, IceServerClient, IceServerClientOptions, PeerConnectionLike } from "./types";
+import { isClosed, keep, type Kept } from "./keep";
+import type {
+  FetchLike,
+  IceServer,
+  IceServerClient,
+  IceServerClientOptions,
+  KeepFreshOptions,
+  PeerConnectionLike,
+} from "./types";
 
 const DEFAULT_FALLBACK: IceServer[] = [{ urls: "stun:stun.l.google.com:19302" }];
 /** Back-off after the first failure, doubling per failure up to the cap, plus up to half again as jitter. */
@@ -23,6 +31,11 @@ const MIN_REFRESH_MS = 5_000;
  * count time asleep against setTimeout, so one hour-long timer could fire long after expiry.
  */
 const WAKE_CHECK_MS = 60_000;
+/** The default refreshMarginSeconds: fresh credentials and an ICE restart this long before expiry. */
+export const DEFAULT_REFRESH_MARGIN_SECONDS = 60;
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
+/** A renewal (cache bypass) this soon after the last reply is served that reply: one request for many connections. */
+const RENEW_REUSE_MS = 3_000;
 
 interface Cached {
   iceServers: IceServer[];
@@ -30,6 +43,8 @@ interface Cached {
   refreshAt: number;
   /** Still served after a failed refresh until here. */
   expiresAt: number;
+  /** When its request was sent. */
+  sentAt: number;
 }
 
 function seconds(value: number | undefined, fallback: number, name: string): number {
@@ -44,13 +59,11 @@ function defaultFetch(): FetchLike {
   return fetch.bind(globalThis);
 }
 
-const isClosed = (pc: PeerConnectionLike): boolean => pc.connectionState === "closed" || pc.signalingState === "closed";
-
 export function createIceServerClient(options: IceServerClientOptions): IceServerClient {
   const { endpoint, getToken, onError } = options;
   if (typeof endpoint !== "string" || endpoint === "") throw new TypeError("icegate: endpoint must be a URL");
-  const marginMs = seconds(options.refreshMarginSeconds, 60, "refreshMarginSeconds");
-  const timeoutMs = seconds(options.requestTimeoutSeconds, 10, "requestTimeoutSeconds");
+  const marginMs = seconds(options.refreshMarginSeconds, DEFAULT_REFRESH_MARGIN_SECONDS, "refreshMarginSeconds");
+  const timeoutMs = seconds(options.requestTimeoutSeconds, DEFAULT_REQUEST_TIMEOUT_SECONDS, "requestTimeoutSeconds");
   if (timeoutMs === 0) throw new TypeError("icegate: requestTimeoutSeconds must be more than 0");
   const fallback = options.fallbackIceServers ?? DEFAULT_FALLBACK;
   if (!Array.isArray(fallback) || !fallback.every(isIceServer)) {
@@ -70,7 +83,7 @@ export function createIceServerClient(options: IceServerClientOptions): IceServe
   let generation = 0;
   let timer: Timer | undefined;
   let closed = false;
-  const watchers = new Set<(iceServers: IceServer[]) => void>();
+  const watchers = new Set<Kept>();
 
   const usable = (): Cached | undefined => (cache && Date.now() < cache.expiresAt ? cache : undefined);
 
@@ -90,16 +103,17 @@ export function createIceServerClient(options: IceServerClientOptions): IceServe
       () => {
         timer = undefined;
         if (Date.now() < at) arm(at);
-        else load().catch(() => undefined);
+        else load(true).catch(() => undefined);
       },
       Math.min(at - Date.now(), WAKE_CHECK_MS),
     );
   }
 
-  function succeeded(iceServers: IceServer[], ttl: number, sentAt: number): void {
+  function succeeded(iceServers: IceServer[], ttl: number, sentAt: number, expiring: boolean): void {
     const lifetimeMs = ttl * 1000;
     cache = {
       iceServers,
+      sentAt,
       expiresAt: sentAt + lifetimeMs,
       refreshAt: sentAt + lifetimeMs - Math.min(marginMs, lifetimeMs / 2),
     };
@@ -107,7 +121,7 @@ export function createIceServerClient(options: IceServerClientOptions): IceServe
     failures = 0;
     retryAt = retryAfterAt = 0;
     arm(Math.max(cache.refreshAt, Date.now() + MIN_REFRESH_MS));
-    for (const watcher of [...watchers]) watcher(iceServers);
+    for (const watcher of [...watchers]) watcher.update(iceServers, expiring);
   }
 
   function failed(error: IceServerError): void {
@@ -122,15 +136,15 @@ export function createIceServerClient(options: IceServerClientOptions): IceServe
     report(error);
   }
 
-  /** The one request in flight, started if there is none. */
-  function load(): Promise<IceServer[]> {
+  /** The one request in flight, started if there is none; `expiring`: the scheduled refresh ahead of expiry. */
+  function load(expiring = false): Promise<IceServer[]> {
     if (inflight) return inflight;
     const sentAt = Date.now();
     const started = generation;
     const request: Promise<IceServer[]> = requestCredentials(fetch, endpoint, getToken, timeoutMs)
       .then(
         ({ iceServers, ttl }) => {
-          if (started === generation) succeeded(iceServers, ttl, sentAt);
+          if (started === generation) succeeded(iceServers, ttl, sentAt, expiring);
           return iceServers;
         },
         (error: unknown) => {
@@ -165,31 +179,35 @@ export function createIceServerClient(options: IceServerClientOptions): IceServe
     }
   }
 
-  function keepFresh(pc: PeerConnectionLike): () => void {
-    const stop = (): void => {
-      watchers.delete(watcher);
-    };
-    const watcher = (iceServers: IceServer[]): void => {
-      if (isClosed(pc)) return stop();
-      try {
-        pc.setConfiguration({ ...pc.getConfiguration(), iceServers: [...iceServers] });
-      } catch (error) {
-        if (isClosed(pc)) return stop();
-        report(new IceServerError(0, "set_configuration_failed", "setConfiguration failed.", undefined, error));
-      }
-    };
-    if (closed || isClosed(pc)) return stop;
-    watchers.add(watcher);
+  /** Fresh servers past the cache, unless a reply has just come, or the back-off or a Retry-After holds. */
+  function renew(): Promise<IceServer[]> {
+    const now = Date.now();
+    return (cache && now - cache.sentAt < RENEW_REUSE_MS) || now < retryAt ? getIceServersOrThrow() : load();
+  }
+
+  function keepFresh(pc: PeerConnectionLike, keepOptions: KeepFreshOptions = {}): () => void {
+    if (closed || isClosed(pc)) return () => undefined;
+    const kept = keep(
+      pc,
+      {
+        renew,
+        failed: (error) =>
+          report(new IceServerError(0, "set_configuration_failed", "setConfiguration failed.", undefined, error)),
+      },
+      keepOptions,
+      () => watchers.delete(kept),
+    );
+    watchers.add(kept);
     // A connection that started on the fallback gets credentials as soon as the back-off allows.
     if (!usable() && !inflight && timer === undefined) arm(retryAt);
-    return stop;
+    return kept.stop;
   }
 
   function close(): void {
     closed = true;
     cancel(timer);
     timer = undefined;
-    watchers.clear();
+    for (const watcher of [...watchers]) watcher.stop();
   }
 
   return {

@@ -3,7 +3,7 @@
  *
  *   const ice = createIceServerClient({ endpoint: "/api/turn/credentials", getToken });
  *   const pc = new RTCPeerConnection({ iceServers: await ice.getIceServers() });
- *   const stop = ice.keepFresh(pc);
+ *   const stop = ice.keepFresh(pc, { onRestart: (reason) => console.log("ICE restart:", reason) });
  */
 export { createIceServerClient } from "./client";
 export { IceServerError } from "./errors";
@@ -13,8 +13,12 @@ export type {
   IceServer,
   IceServerClient,
   IceServerClientOptions,
+  KeepFreshOptions,
   PeerConfiguration,
   PeerConnectionLike,
+  PeerEventLike,
   ResponseLike,
+  RestartReason,
+  StatsEntry,
   TokenResult,
 } from "./types";

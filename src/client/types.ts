@@ -27,12 +27,57 @@ export interface PeerConfiguration {
   iceServers?: IceServer[];
 }
 
-/** What `keepFresh` needs of an `RTCPeerConnection`. */
+/** One entry of `getStats()`: the fields keepFresh reads of transports, candidate pairs and candidates. */
+export interface StatsEntry {
+  id: string;
+  type: string;
+  selectedCandidatePairId?: string;
+  selected?: boolean;
+  nominated?: boolean;
+  state?: string;
+  localCandidateId?: string;
+  remoteCandidateId?: string;
+  candidateType?: string;
+  bytesSent?: number;
+  bytesReceived?: number;
+}
+
+/** The events keepFresh listens to; `errorCode` is set on `icecandidateerror`. */
+export interface PeerEventLike {
+  readonly type: string;
+  readonly errorCode?: number;
+}
+
+/**
+ * What `keepFresh` needs of an `RTCPeerConnection`. Only the configuration methods are required:
+ * without the rest (events, `restartIce`, `getStats`), keepFresh only applies fresh credentials.
+ */
 export interface PeerConnectionLike {
   readonly connectionState?: string;
   readonly signalingState?: string;
+  readonly iceConnectionState?: string;
+  readonly currentRemoteDescription?: { readonly sdp: string } | null;
+  readonly pendingRemoteDescription?: { readonly sdp: string } | null;
   getConfiguration(): PeerConfiguration;
   setConfiguration(configuration: PeerConfiguration): void;
+  restartIce?(): void;
+  getStats?(): Promise<{ forEach(callback: (entry: StatsEntry) => void): void }>;
+  addEventListener?(type: string, listener: (event: PeerEventLike) => void): void;
+  removeEventListener?(type: string, listener: (event: PeerEventLike) => void): void;
+}
+
+/**
+ * Why keepFresh restarted ICE: `expiry` (the credentials in use are about to expire and the call is
+ * relayed), `disconnected` (ICE disconnected beyond a short grace, or traffic stopped on a busy
+ * connection), `failed` (ICE failed), `refused` (a TURN server answered 401 to the credential in use).
+ */
+export type RestartReason = "expiry" | "disconnected" | "failed" | "refused";
+
+export interface KeepFreshOptions {
+  /** ICE restarts ahead of expiry and after a failure. Default true; false only applies fresh credentials. */
+  restartIce?: boolean;
+  /** Called after each `restartIce()` keepFresh makes, with the reason. */
+  onRestart?: (reason: RestartReason) => void;
 }
 
 /** The part of a fetch `Response` the client reads. */
@@ -76,8 +121,12 @@ export interface IceServerClient {
   readonly lastError: IceServerError | undefined;
   /** Drops the cached credentials, cancels the scheduled refresh and lifts the client's own back-off (not a Retry-After). */
   clearCache(): void;
-  /** Puts each new set of credentials into `pc` until the returned function is called or `pc` closes. */
-  keepFresh(pc: PeerConnectionLike): () => void;
+  /**
+   * Keeps `pc` supplied with fresh credentials and, unless `restartIce: false`, its relayed call up:
+   * an ICE restart ahead of expiry, and after a disconnect, failure or refused credential (the
+   * application's `negotiationneeded` handler renegotiates). Until the returned function is called or `pc` closes.
+   */
+  keepFresh(pc: PeerConnectionLike, options?: KeepFreshOptions): () => void;
   /** Stops every timer and every `keepFresh`. The client still answers, fetching on demand. */
   close(): void;
   /** Same as `close`. */

@@ -38,7 +38,7 @@ const OWN_HEADER_PATHS = new Set(["/api/turn/credentials"]);
 
 /**
  * The check page (GET /check): its own script and stylesheet only, requests to its own origin only
- * (the credentials endpoint), no images, no forms posted anywhere, never framed. Its probes are
+ * (the credentials endpoint), no images but its own icon, no forms posted anywhere, never framed. Its probes are
  * WebRTC, which CSP does not govern.
  */
 export const CHECK_PAGE_CSP = [
@@ -46,7 +46,7 @@ export const CHECK_PAGE_CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "connect-src 'self'",
-  "img-src 'none'",
+  "img-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",

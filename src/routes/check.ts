@@ -1,12 +1,13 @@
 /**
- * GET /check: the connectivity-check page (src/check), with its script at /check/app.js and its
- * stylesheet at /check/app.css. All three are static and built into assets.generated.ts; the page
+ * GET /check: the connectivity-check page (src/check), with its script at /check/app.js, its
+ * stylesheet at /check/app.css and its icon at /check/icon.svg. All three are static and built into assets.generated.ts; the page
  * never embeds a credential, fetching its own from /api/turn/credentials in the browser.
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { CHECK_CSS, CHECK_CSS_SHA256, CHECK_HTML, CHECK_SCRIPT, CHECK_SCRIPT_SHA256 } from "../check/assets.generated";
+import { CHECK_ICON_SVG } from "../check/icon";
 import { CHECK_PAGE_CSP } from "../http/headers";
 
 /** Script and stylesheet: revalidated on every load (cheap, by ETag), so they never lag the page. */
@@ -29,4 +30,5 @@ export const check = new Hono<AppEnv>()
     }),
   )
   .get("/app.js", asset(CHECK_SCRIPT, "text/javascript; charset=utf-8", CHECK_SCRIPT_SHA256))
-  .get("/app.css", asset(CHECK_CSS, "text/css; charset=utf-8", CHECK_CSS_SHA256));
+  .get("/app.css", asset(CHECK_CSS, "text/css; charset=utf-8", CHECK_CSS_SHA256))
+  .get("/icon.svg", asset(CHECK_ICON_SVG, "image/svg+xml", "icon-v1"));

@@ -1,5 +1,5 @@
 /**
- * The browser SDK's budget: src/client bundles, minified, to under 3 KB gzip, with nothing left
+ * The browser SDK's budget: src/client bundles, minified, to under 4 KB gzip, with nothing left
  * to import (no runtime dependencies), and exports what the package subpath icegate/client promises.
  */
 import { build } from "esbuild";
@@ -26,11 +26,11 @@ async function bundle() {
 }
 
 describe("the browser SDK bundle", () => {
-  it("is under 3 KB gzip when minified", async () => {
+  it("is under 4 KB gzip when minified", async () => {
     const { bytes } = await bundle();
     const gzipped = gzipSync(bytes, { level: 9 }).byteLength;
     console.log(`icegate/client: ${bytes.byteLength} B minified, ${gzipped} B gzip`);
-    expect(gzipped).toBeLessThan(3072);
+    expect(gzipped).toBeLessThan(4096);
   });
 
   it("imports nothing: every input is in src/client", async () => {

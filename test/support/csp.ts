@@ -7,7 +7,7 @@ export const STRICT_CSP = {
   "script-src": "'self'",
   "style-src": "'self'",
   "connect-src": "'self'",
-  "img-src": "'none'",
+  "img-src": "'self'",
   "base-uri": "'none'",
   "form-action": "'none'",
   "frame-ancestors": "'none'",

@@ -3,7 +3,7 @@
  * how results are summed up, and what the URL fragment asks for.
  */
 import { describe, expect, it } from "vitest";
-import { readFragment, skipped, summarize, targetsOf, transportOf } from "../../../src/check/model";
+import { describeError, readFragment, skipped, summarize, targetsOf, transportOf } from "../../../src/check/model";
 
 describe("transportOf", () => {
   it.each([
@@ -51,5 +51,23 @@ describe("readFragment", () => {
     expect(readFragment("#run")).toEqual({ token: "", run: true });
     expect(readFragment("")).toEqual({ token: "", run: false });
     expect(readFragment("#token=")).toEqual({ token: "", run: false });
+  });
+});
+
+describe("describeError", () => {
+  it("gives a meaning when the browser gives no text (Firefox's errorText is always empty)", () => {
+    expect(describeError(401, "")).toBe("401 the TURN server refused the credential (secret mismatch)");
+    expect(describeError(701, "  ")).toBe("701 the TURN server was not reached");
+  });
+
+  it("keeps the browser's text and adds the meaning (Chromium says only Unauthorized)", () => {
+    expect(describeError(401, "Unauthorized.")).toBe(
+      "401 Unauthorized: the TURN server refused the credential (secret mismatch)",
+    );
+  });
+
+  it("shows other codes as the browser reports them", () => {
+    expect(describeError(403, "Forbidden IP")).toBe("403 Forbidden IP");
+    expect(describeError(600, "")).toBe("600");
   });
 });

@@ -49,11 +49,20 @@ describe("GET /check", () => {
   });
 
   it("answers other methods with 405 and Allow: GET", async () => {
-    for (const path of ["/check", "/check/app.js", "/check/app.css"]) {
+    for (const path of ["/check", "/check/app.js", "/check/app.css", "/check/icon.svg"]) {
       const response = await call(path, { method: "POST" });
       expect(response.status).toBe(405);
       expect(response.headers.get("Allow")).toBe("GET");
     }
+  });
+
+  it("names its icon, so that Firefox does not ask for /favicon.ico (which the CSP would block)", async () => {
+    const html = await (await call("/check")).text();
+    expect(html).toContain('<link rel="icon" href="/check/icon.svg" type="image/svg+xml" />');
+    const icon = await call("/check/icon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("Content-Type")).toBe("image/svg+xml");
+    expect(await icon.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^<]*>.*<\/svg>$/);
   });
 
   it("answers unknown paths under /check with 404", async () => {
