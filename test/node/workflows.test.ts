@@ -18,6 +18,7 @@ interface Step {
 }
 interface Job {
   "runs-on": string;
+  container?: string;
   if?: string;
   needs?: string | string[];
   environment?: string | { name: string };
@@ -43,11 +44,13 @@ describe("ci.yml", () => {
     expect(node?.with?.["node-version"]).toBe(22);
   });
 
-  it("installs chromium and coturn's build packages from apt, then runs npm ci, the type check, lint, tests and the dry-run build", () => {
+  it("installs chromium, firefox-esr, janus and coturn's build packages from Debian's apt, then runs npm ci, the type check, lint, tests and the dry-run build", () => {
     const script = runs(job);
     for (const expected of [
       "apt-get install",
       "chromium",
+      "firefox-esr",
+      "janus",
       "libevent-dev",
       "libssl-dev",
       "libmicrohttpd-dev",
@@ -60,6 +63,7 @@ describe("ci.yml", () => {
       expect(script).toContain(expected);
     }
     expect(script.indexOf("npm ci")).toBeLessThan(script.indexOf("npm test"));
+    expect(job.container).toBe("debian:12");
   });
 
   it("never installs a distribution's coturn: it builds the pinned release from its tag with scripts/coturn-build.sh", () => {
