@@ -9,6 +9,7 @@ import { AppError } from "./errors";
 import { requestBounds } from "./http/bounds";
 import { securityHeaders } from "./http/headers";
 import { requestLog } from "./log";
+import { admin } from "./routes/admin";
 import { check } from "./routes/check";
 import { credentials } from "./routes/credentials";
 import { health } from "./routes/health";
@@ -37,6 +38,8 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/healthz", health);
   app.route("/check", check);
   app.route("/openapi.json", openapi);
+  // Not in ROUTES: without ADMIN_API_TOKEN these routes do not exist (404), whatever the method.
+  app.route("/api/admin", admin);
 
   for (const [path, allow] of Object.entries(ROUTES)) {
     app.all(path, () => {

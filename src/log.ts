@@ -14,6 +14,10 @@ export interface LogFields {
   /** Why the request failed, for operators: a short code such as `token:ERR_JWT_EXPIRED`. */
   reason?: string;
   error?: string;
+  /** Operator routes (audit): the operator token's fingerprint, what was asked, and what came of it. */
+  operator?: string;
+  action?: string;
+  result?: string;
 }
 
 export function requestLog(): MiddlewareHandler<AppEnv> {

@@ -49,6 +49,7 @@ const ErrorBody = z.object({
       "unauthorized",
       "invalid_token",
       "forbidden_origin",
+      "revoked",
       "not_found",
       "method_not_allowed",
       "payload_too_large",
@@ -93,7 +94,10 @@ const retryAfter = (description: string) => ({
 const errors = {
   "400": error("A query parameter is invalid, unknown or repeated."),
   "401": error("No token, or an invalid or expired one."),
-  "403": error("The request's Origin is not allowed."),
+  "403": error(
+    "`forbidden_origin`: the request's Origin is not allowed; `revoked`: an operator revoked this user " +
+      "(POST /api/admin/revoke).",
+  ),
   "405": error("Another method than the ones in Allow."),
   "429": retryAfter("Rate limited (`rate_limited`); Retry-After says when to come back."),
   "503": retryAfter(
