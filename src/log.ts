@@ -18,6 +18,8 @@ export interface LogFields {
   operator?: string;
   action?: string;
   result?: string;
+  /** "stale": the deny list could not be read from KV, and this isolate's last known copy answered. */
+  denyList?: string;
 }
 
 export function requestLog(): MiddlewareHandler<AppEnv> {

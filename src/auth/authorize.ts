@@ -8,9 +8,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Config } from "../config";
-import { deniedUntil } from "../admin/deny-list";
+import { refuseRevoked } from "../admin/deny-list";
 import { anonymousPrincipal, hashedUserId } from "../credentials/user-id";
-import { AppError } from "../errors";
 import { clientIpKey, enforceRateLimit } from "../http/rate-limit";
 import { authenticate, type Principal } from "./token";
 
@@ -40,8 +39,6 @@ export async function authorize(c: Context<AppEnv>, config: Config): Promise<Aut
   c.get("log").user = userHash;
   await limit(principal.anonymous ? clientIpKey(c) : `user:${userHash}`);
   // A user an operator revoked (POST /api/admin/revoke) gets nothing until the entry expires.
-  if (!principal.anonymous && (await deniedUntil(c.env.TURN_CACHE, userHash))) {
-    throw new AppError("revoked", "Credentials for this user have been revoked.", { reason: "deny:revoked" });
-  }
+  if (!principal.anonymous) await refuseRevoked(c.env.TURN_CACHE, userHash, c.get("log"));
   return { ...principal, userHash };
 }

@@ -104,7 +104,7 @@ export const admin = new Hono<AppEnv>()
     const entry = await deny(kv, userHash, longestLifetime(config), body.reason);
     const atProviders = await revokeAtProviders(config, kv, userHash);
     const backends = {
-      icegate: { action: "denied", note: "403 revoked within 90 s everywhere" },
+      icegate: { action: "denied", note: "403 revoked; isolate caches 30 s, KV propagation up to 60 s" },
       ...backendResults(config),
       ...atProviders,
     };

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
+import { refuseRevoked } from "../admin/deny-list";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { fingerprint, timingSafeEqual } from "../crypto";
@@ -85,6 +86,7 @@ const handler = async (c: import("hono").Context<AppEnv>) => {
     config.turn.ttlSeconds,
   );
   Object.assign(c.get("log"), { user: issued.userHash, provider: "coturn" });
+  await refuseRevoked(c.env.TURN_CACHE, issued.userHash, c.get("log"));
   const uris = config.turn.urls;
   return c.json(
     { username: issued.username, password: issued.credential, ttl: issued.ttl, uris },

@@ -7,7 +7,7 @@
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { clearDenyCache, DENY_PREFIX } from "../../../src/admin/deny-list";
+import { clearDenyCache, DENY_KEY } from "../../../src/admin/deny-list";
 import { fingerprint } from "../../../src/crypto";
 import { hashedUserId } from "../../../src/credentials/user-id";
 import { TEST_SECRETS } from "../../support/test-env";
@@ -99,8 +99,10 @@ describe("revoking a user", () => {
     // Another isolate's revocation, as it reaches this location: written straight to KV.
     const hash = await hashedUserId("elsewhere-user", TEST_SECRETS.TURN_SECRET);
     const since = Math.floor(Date.now() / 1000);
-    const entry = { since, until: since + 4200 };
-    await env.TURN_CACHE.put(`${DENY_PREFIX}${hash}`, JSON.stringify(entry), { metadata: entry, expirationTtl: 4200 });
+    const entries = [{ user: hash, since, until: since + 4200 }];
+    await env.TURN_CACHE.put(DENY_KEY, JSON.stringify({ entries }), { expirationTtl: 4200 });
+    // Within 30 s this isolate still answers from the list it read before.
+    expect((await credentialsFor("elsewhere-user")).status).toBe(200);
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 31_000);
     expect((await credentialsFor("elsewhere-user")).status).toBe(403);
