@@ -25,7 +25,9 @@ function recordRevocations(): Request[] {
     const url = new URL(request.url);
     if (url.pathname.endsWith("/revoke") || (request.method === "DELETE" && url.pathname.endsWith("/credential"))) {
       calls.push(request);
-      return request.method === "DELETE" ? Response.json({ message: "deleted" }) : new Response(null, { status: 204 });
+      return request.method === "DELETE"
+        ? Response.json({ success: true, message: "credential removed" })
+        : new Response(null, { status: 204 });
     }
     return fakes(input, init);
   });
