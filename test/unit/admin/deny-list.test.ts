@@ -7,7 +7,14 @@
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { clearDenyCache, deniedUntil, deny, DENY_KEY, listDenied } from "../../../src/admin/deny-list";
+import {
+  clearDenyCache,
+  deniedUntil,
+  deny,
+  DENY_KEY,
+  listDenied,
+  MAX_DENY_ENTRIES,
+} from "../../../src/admin/deny-list";
 import { hashedUserId } from "../../../src/credentials/user-id";
 import { AppError } from "../../../src/errors";
 import { TEST_SECRETS } from "../../support/test-env";
@@ -103,6 +110,32 @@ describe("the deny list", () => {
     const refused = await deniedUntil(kv, "ffffffffffffffff", T0).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AppError);
     expect((refused as AppError).status).toBe(503);
+  });
+
+  it("retries a write KV refused (1 write per second per key) and verifies it by reading back", async () => {
+    let puts = 0;
+    const kv = {
+      get: (key: string) => env.TURN_CACHE.get(key),
+      put: (...args: Parameters<KVNamespace["put"]>) =>
+        ++puts === 1 ? Promise.reject(new Error("KV PUT failed: 429 Too Many Requests")) : env.TURN_CACHE.put(...args),
+    } as unknown as KVNamespace;
+    const entry = await deny(kv, "aaaaaaaaaaaaaaaa", 3600, "retried", T0);
+    expect(puts).toBe(2);
+    expect((await listDenied(env.TURN_CACHE, T0)).map((e) => e.user)).toEqual([entry.user]);
+  });
+
+  it("refuses a new entry past MAX_DENY_ENTRIES active ones (503), and still extends an existing one", async () => {
+    const since = T0 / 1000;
+    const entries = Array.from({ length: MAX_DENY_ENTRIES }, (_, i) => ({
+      user: i.toString(16).padStart(16, "0"),
+      since,
+      until: since + 3600,
+    }));
+    await env.TURN_CACHE.put(DENY_KEY, JSON.stringify({ entries }));
+    const full = await deny(env.TURN_CACHE, "ffffffffffffffff", 3600, undefined, T0).catch((e: unknown) => e);
+    expect(full).toBeInstanceOf(AppError);
+    expect((full as AppError).status).toBe(503);
+    expect((await deny(env.TURN_CACHE, entries[0]!.user, 7200, undefined, T0)).until).toBe(since + 7200);
   });
 
   it("refuses a revoked username on the REST route (/api/turn/rest) with 403 revoked", async () => {
