@@ -9,6 +9,7 @@ import { AppError } from "./errors";
 import { requestBounds } from "./http/bounds";
 import { completeSecurityHeaders, presetSecurityHeaders } from "./http/headers";
 import { startRequestLog, writeRequestLog } from "./log";
+import { admin } from "./routes/admin";
 import { check } from "./routes/check";
 import { credentials } from "./routes/credentials";
 import { health } from "./routes/health";
@@ -46,6 +47,8 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/healthz", health);
   app.route("/check", check);
   app.route("/openapi.json", openapi);
+  // Not in ROUTES: without ADMIN_API_TOKEN these routes do not exist (404), whatever the method.
+  app.route("/api/admin", admin);
 
   for (const [path, allow] of Object.entries(ROUTES)) {
     app.all(path, () => {

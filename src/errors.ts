@@ -9,6 +9,7 @@ export type ErrorCode =
   | "unauthorized"
   | "invalid_token"
   | "forbidden_origin"
+  | "revoked"
   | "not_found"
   | "method_not_allowed"
   | "payload_too_large"
@@ -22,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   invalid_token: 401,
   forbidden_origin: 403,
+  revoked: 403,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,

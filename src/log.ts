@@ -14,6 +14,12 @@ export interface LogFields {
   /** Why the request failed, for operators: a short code such as `token:ERR_JWT_EXPIRED`. */
   reason?: string;
   error?: string;
+  /** Operator routes (audit): the operator token's fingerprint, what was asked, and what came of it. */
+  operator?: string;
+  action?: string;
+  result?: string;
+  /** "stale": the deny list could not be read from KV, and this isolate's last known copy answered. */
+  denyList?: string;
 }
 
 export function requestLog(): MiddlewareHandler<AppEnv> {

@@ -96,3 +96,21 @@ export async function anonymousPrincipal(key: string): Promise<ReservedPrincipal
 export function rememberedUserHash(sub: string, key: string): string | undefined {
   return remembered.get(key)?.get(userIdInput(sub));
 }
+
+/**
+ * The user-id hash behind an issued TURN username `<expiry><separator><user id>` (for revocations): with
+ * TURN_USER_ID=hash the id is the hash; an id with a hash appended carries it; any other id is the `sub`.
+ */
+export async function userHashOfTurnUserId(
+  username: string,
+  turn: { separator: string; userIdMode: "sub" | "hash" },
+  key: string,
+): Promise<string | undefined> {
+  const at = username.indexOf(turn.separator);
+  if (at <= 0 || !/^\d+$/.test(username.slice(0, at))) return undefined;
+  const userId = username.slice(at + 1);
+  if (turn.userIdMode === "hash") return /^[0-9a-f]{16}$/.test(userId) ? userId : undefined;
+  if (HASHED_FORM.test(userId)) return userId.slice(-HASH_DIGITS);
+  if (userId === "" || safeUserId(userId, turn.separator) !== userId) return undefined;
+  return hashedUserId(userId, key);
+}

@@ -49,6 +49,7 @@ const ErrorBody = z.object({
       "unauthorized",
       "invalid_token",
       "forbidden_origin",
+      "revoked",
       "not_found",
       "method_not_allowed",
       "payload_too_large",
@@ -93,7 +94,10 @@ const retryAfter = (description: string) => ({
 const errors = {
   "400": error("A query parameter is invalid, unknown or repeated."),
   "401": error("No token, or an invalid or expired one."),
-  "403": error("The request's Origin is not allowed."),
+  "403": error(
+    "`forbidden_origin`: the request's Origin is not allowed; `revoked`: an operator revoked this user " +
+      "(POST /api/admin/revoke).",
+  ),
   "405": error("Another method than the ones in Allow."),
   "429": retryAfter("Rate limited (`rate_limited`); Retry-After says when to come back."),
   "503": retryAfter(
@@ -153,6 +157,52 @@ export function buildOpenApiDocument(): JsonSchema {
             "401": error("An Authorization header that is not `Bearer <ADMIN_API_TOKEN>`."),
             "429": errors["429"],
             "503": errors["503"],
+          },
+        },
+      },
+      "/api/admin/revoke": {
+        post: {
+          operationId: "revokeUser",
+          summary: "Operator: stop issuing to one user, and say per backend what was done",
+          security: [{ operator: [] }],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  additionalProperties: false,
+                  properties: {
+                    user: { type: "string", description: "A token's `sub`." },
+                    username: { type: "string", description: "An issued TURN username." },
+                    reason: { type: "string", maxLength: 200 },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": { description: "The deny entry (user hash, since, until) and what each backend did." },
+            "400": error("The body is not `{user}` or `{username}` with an optional `reason`."),
+            "401": error("No operator token, or a wrong one."),
+            "404": error("ADMIN_API_TOKEN is not set: there is no operator route."),
+            "413": error("The body is over 4 KiB."),
+            "429": errors["429"],
+            "503": error("`upstream_unavailable`: the deny list in KV could not be written, or is full."),
+          },
+        },
+      },
+      "/api/admin/revocations": {
+        get: {
+          operationId: "listRevocations",
+          summary: "Operator: the active deny entries (user hash, since, until, reason)",
+          security: [{ operator: [] }],
+          responses: {
+            "200": { description: "`{revocations: [{user, since, until, reason?}]}`" },
+            "401": error("No operator token, or a wrong one."),
+            "404": error("ADMIN_API_TOKEN is not set: there is no operator route."),
+            "429": errors["429"],
+            "503": error("`upstream_unavailable`: the deny list in KV could not be read."),
           },
         },
       },

@@ -28,7 +28,7 @@ export function cloudflareProvider(settings: CloudflareSettings): Provider {
       material: [settings.apiUrl, settings.keyId, settings.token],
       params: { ttl: String(ttlFor(ttlSeconds)) },
     }),
-    async issue({ ttlSeconds, now, signal }) {
+    async issue({ ttlSeconds, perUserId, now, signal }) {
       const ttl = ttlFor(ttlSeconds);
       const body = await fetchJson({
         provider: "cloudflare",
@@ -36,7 +36,7 @@ export function cloudflareProvider(settings: CloudflareSettings): Provider {
         init: {
           method: "POST",
           headers: { Authorization: `Bearer ${settings.token}`, "Content-Type": "application/json" },
-          body: JSON.stringify({ ttl }),
+          body: JSON.stringify({ ttl, customIdentifier: perUserId }),
         },
         signal,
       });

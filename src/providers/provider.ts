@@ -15,6 +15,11 @@ export interface ProviderRequest {
   sub: string;
   /** The keyed hash of `sub` (authorize.ts): the coturn user id with TURN_USER_ID=hash. */
   userHash: string;
+  /**
+   * The caller's userHash when the credential is theirs alone (CACHE_SCOPE=user), for a provider's per-user
+   * accounting (Cloudflare's `customIdentifier`); undefined when one credential is shared by every user.
+   */
+  perUserId?: string | undefined;
   /** The lifetime asked for, already within TURN_TTL_SECONDS; a provider may cut it to its own maximum. */
   ttlSeconds: number;
   /** Epoch milliseconds when the request was made: the base of any expiry a reply does not carry. */

@@ -132,6 +132,7 @@ async function fromProvider(provider: Provider, input: ResolveInput, reasons: st
         return provider.issue({
           sub: input.sub,
           userHash: input.userHash,
+          perUserId: config.cache.scope === "user" ? input.userHash : undefined,
           ttlSeconds,
           now,
           // Made when a provider reads it (one that calls out): local minting starts no timer.

@@ -11,6 +11,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import { lazy } from "../lazy";
+import { refuseRevoked } from "../admin/deny-list";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
 import { fingerprint, timingSafeEqual } from "../crypto";
@@ -125,6 +126,7 @@ const handler = async (c: import("hono").Context<AppEnv>) => {
       : await restKeyPrincipal(key, config.turn.secret);
   const log = c.get("log");
   log.user = userHash;
+  await refuseRevoked(c.env.TURN_CACHE, userHash, log);
   const resolved = await resolveCredentials({
     config,
     sub,

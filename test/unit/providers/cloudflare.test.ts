@@ -57,6 +57,19 @@ describe("the cloudflare provider (Realtime TURN)", () => {
     expect(reply.body.expiresAt).toBeLessThanOrEqual(Date.now() + 600_000);
   });
 
+  it("sends the user's hash as customIdentifier when the credential is per user (CACHE_SCOPE=user), never the sub", async () => {
+    await ask(providerEnv("cloudflare", { CACHE_SCOPE: "user" }), { sub: "accounted-user" });
+    const userHash = logs.requests()[0]!.user as string;
+    expect(userHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.parse(providers.fake.calls[0]!.body)).toEqual({ ttl: 3600, customIdentifier: userHash });
+    expect(providers.fake.calls[0]!.body).not.toContain("accounted-user");
+  });
+
+  it("sends no customIdentifier for the shared credential of CACHE_SCOPE=global: it has no single user", async () => {
+    await ask(env, { sub: "shared-user" });
+    expect(JSON.parse(providers.fake.calls[0]!.body)).toEqual({ ttl: 3600 });
+  });
+
   it("accepts the legacy shape, where iceServers is one object holding STUN and TURN URLs", async () => {
     providers.fake.set("cloudflare", "legacy");
     const reply = await ask({ ...env, MAX_ICE_URLS: "10" });

@@ -30,4 +30,26 @@ describe("GET /openapi.json", () => {
     const names = (generated as unknown as Document).paths["/api/turn/rest"]!.get!.parameters!.map((p) => p.name);
     expect(names.sort()).toEqual(["api", "key", "service", "username"]);
   });
+
+  it("describes the operator routes and the 403 `revoked` code", () => {
+    const paths = (generated as unknown as Document).paths;
+    expect(Object.keys(paths["/api/admin/revoke"]!.post!.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "404",
+      "413",
+      "429",
+      "503",
+    ]);
+    expect(Object.keys(paths["/api/admin/revocations"]!.get!.responses).sort()).toEqual([
+      "200",
+      "401",
+      "404",
+      "429",
+      "503",
+    ]);
+    expect(JSON.stringify(paths["/api/turn/credentials"]!.get!.responses["403"])).toContain("`revoked`");
+    expect(JSON.stringify(paths["/api/turn/rest"]!.get!.responses["403"])).toContain("`revoked`");
+  });
 });
