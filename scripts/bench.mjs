@@ -219,6 +219,7 @@ async function main() {
   say("starting the fake upstream (JWKS, Cloudflare API) and signing the token pools");
   const hsSecret = secret(32);
   const cloudflareToken = secret(24);
+  const adminToken = secret(32);
   const es = await es256Key();
   upstream = await startUpstream({
     jwks: es.jwks,
@@ -272,6 +273,8 @@ async function main() {
         CLOUDFLARE_TURN_API_URL: upstream.url,
         CLOUDFLARE_TURN_KEY_ID: CLOUDFLARE_KEY_ID,
         CLOUDFLARE_TURN_API_TOKEN: cloudflareToken,
+        // /healthz lists the providers only to the operator.
+        ADMIN_API_TOKEN: adminToken,
       },
     }),
     startDev({
@@ -289,7 +292,10 @@ async function main() {
     say(`started ${dev.name} pgid=${dev.pid} pids=${dev.pids.join(",")} ports=${dev.ports.join(",")} url=${dev.url}`);
   for (const dev of [coturnDev, providerDev, mutedDev]) announce(dev);
 
-  const health = await probe(`${providerDev.url}/healthz`).catch(() => ({ status: 0, text: "" }));
+  const health = await probe(`${providerDev.url}/healthz`, { authorization: `Bearer ${adminToken}` }).catch(() => ({
+    status: 0,
+    text: "",
+  }));
   let providers;
   try {
     providers = JSON.parse(health.text).providers ?? [];

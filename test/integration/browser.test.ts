@@ -206,6 +206,8 @@ describe.skipIf(!enabled)("the SDK and /check in Chromium, against a real coturn
         TURN_SECRET,
         AUTH_JWT_SECRET: JWT_SECRET,
         TURN_URLS: [url("udp"), url("tcp"), url("tls"), url("dead")].join(","),
+        // Five URLs with STUN: above the default MAX_ICE_URLS (4), which would leave out the dead node's row.
+        MAX_ICE_URLS: "5",
       }),
       startWranglerDev({
         ...common,
