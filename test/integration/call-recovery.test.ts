@@ -20,9 +20,6 @@
  * restart and passes either way.
  */
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Browser as ChromiumBrowser } from "playwright-core";
@@ -30,7 +27,7 @@ import type { Browser as FirefoxBrowser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumAvailable, closeChromium, launchChromium } from "../support/chromium";
 import { firefoxAvailable, closeFirefox, launchFirefox } from "../support/firefox";
-import { type Coturn, runCoturn } from "../support/coturn";
+import { type Coturn, startCoturn } from "../support/coturn";
 import { requireCoturn } from "../support/coturn-build";
 import { freePort } from "../support/processes";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
@@ -68,33 +65,9 @@ interface Outcome {
 type Outcomes = Record<BrowserName, Partial<Record<Scenario, Outcome>>>;
 
 /** A coturn node on a fixed port (so that it can be restarted there), with `secrets`. */
-async function startNode(port: number, secrets: string[]): Promise<Coturn> {
-  const dir = mkdtempSync(join(tmpdir(), "icegate-call-coturn-"));
-  const minPort = 20000 + Math.floor(Math.random() * 400) * 100;
-  const lines = [
-    "listening-ip=127.0.0.1",
-    `listening-port=${port}`,
-    "relay-ip=127.0.0.1",
-    `min-port=${minPort}`,
-    `max-port=${minPort + 99}`,
-    "use-auth-secret",
-    ...secrets.map((secret) => `static-auth-secret=${secret}`),
-    "realm=icegate.test",
-    // Logs each allocation with its username ("new, realm=<…>, username=<…>").
-    "verbose",
-    "no-tls",
-    "no-dtls",
-    "fingerprint",
-    "allow-loopback-peers",
-    "log-file=stdout",
-    "simple-log",
-    `userdb=${join(dir, "turndb")}`,
-    `pidfile=${join(dir, "turnserver.pid")}`,
-  ];
-  const config = join(dir, "turnserver.conf");
-  writeFileSync(config, `${lines.join("\n")}\n`, { mode: 0o600 });
-  return runCoturn(["-c", config], port, "icegate.test", () => rmSync(dir, { recursive: true, force: true }));
-}
+const startNode = (port: number, secrets: string[]): Promise<Coturn> =>
+  // `verbose` logs each allocation with its username ("new, realm=<…>, username=<…>").
+  startCoturn({ port, secrets, allowLoopbackPeers: true, extra: ["verbose"] });
 
 const turnUrl = (port: number) => `turn:127.0.0.1:${port}?transport=udp`;
 /**

@@ -26,11 +26,13 @@ export interface CoturnOptions {
   extra?: string[];
   /** Permit relaying to loopback peers (client-to-client tests on one machine need it). */
   allowLoopbackPeers?: boolean;
+  /** Listen here instead of on a free port (a node restarted on its old port). */
+  port?: number;
 }
 
 /** Starts turnserver with a config written for this test, and waits until it accepts TCP. */
 export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "icegate-coturn-"));
   const realm = "icegate.test";
   const minPort = 40000 + Math.floor(Math.random() * 200) * 100;
