@@ -217,20 +217,24 @@ export function readBindingResponse(bytes: Uint8Array, transactionId: Uint8Array
   }
 }
 
-const CRC_TABLE = (() => {
+/** Built on the first probe, not at startup: only the Cron Trigger's health checks use it. */
+let builtCrcTable: Uint32Array | undefined;
+function crcTable(): Uint32Array {
+  if (builtCrcTable) return builtCrcTable;
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     table[n] = c >>> 0;
   }
-  return table;
-})();
+  return (builtCrcTable = table);
+}
 
 /** CRC-32 (ISO 3309 / ITU-T V.42, as zlib computes it), the basis of FINGERPRINT. */
 export function crc32(bytes: Uint8Array): number {
+  const table = crcTable();
   let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  for (const byte of bytes) crc = table[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
