@@ -1,15 +1,14 @@
 /**
  * GET /openapi.json: the API description, generated at build time from the zod schemas that
- * validate requests (`npm run openapi`), so serving it costs no work per request.
+ * validate requests (`npm run openapi`). The worker holds it as the finished JSON text
+ * (openapi.body.generated.ts), so neither startup nor a request builds or serialises it.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import document from "../openapi/openapi.generated.json";
-
-const body = JSON.stringify(document);
+import { OPENAPI_BODY } from "../openapi/openapi.body.generated";
 
 export const openapi = new Hono<AppEnv>().get("/", (c) =>
-  c.body(body, 200, {
+  c.body(OPENAPI_BODY, 200, {
     "Content-Type": "application/json; charset=utf-8",
     "Cache-Control": "public, max-age=300",
     "Access-Control-Allow-Origin": "*",

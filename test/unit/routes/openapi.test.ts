@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildOpenApiDocument } from "../../../src/openapi/document";
+import { OPENAPI_BODY } from "../../../src/openapi/openapi.body.generated";
 import generated from "../../../src/openapi/openapi.generated.json";
 import { call } from "../../support/worker-fetch";
 
@@ -18,6 +19,12 @@ describe("GET /openapi.json", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
     expect(await response.json()).toEqual(generated);
+  });
+
+  it("serves that document as generated JSON text (openapi.body.generated.ts), the same document as the .json file", () => {
+    expect(OPENAPI_BODY, "src/openapi/openapi.body.generated.ts is stale: run `npm run openapi`").toBe(
+      JSON.stringify(generated),
+    );
   });
 
   it("describes /api/turn/credentials with its ttl parameter and its error replies", () => {
