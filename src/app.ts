@@ -9,8 +9,8 @@ import { AppError } from "./errors";
 import { requestBounds } from "./http/bounds";
 import { completeSecurityHeaders, presetSecurityHeaders } from "./http/headers";
 import { startRequestLog, writeRequestLog } from "./log";
-import { admin } from "./routes/admin";
-import { check } from "./routes/check";
+import { revocations, revoke } from "./routes/admin";
+import { checkIcon, checkPage, checkScript, checkStyle } from "./routes/check";
 import { credentials } from "./routes/credentials";
 import { health } from "./routes/health";
 import { openapi } from "./routes/openapi";
@@ -27,7 +27,12 @@ const ROUTES = {
   "/check/icon.svg": "GET",
   "/openapi.json": "GET",
 } as const;
+const ALLOWED_METHODS: Readonly<Record<string, string>> = ROUTES;
 
+/**
+ * One app, every handler registered on it directly: no sub-apps to build and merge at startup (each
+ * `new Hono()` builds its own routers, and `app.route` copies their routes over).
+ */
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   // The request log and the security headers in one middleware frame (one composition step, not two):
@@ -42,20 +47,28 @@ export function buildApp(): Hono<AppEnv> {
   app.use("/api/turn/credentials", originPolicy(ROUTES["/api/turn/credentials"]));
   app.use("/api/turn/rest", originPolicy(ROUTES["/api/turn/rest"]));
 
-  app.route("/api/turn/credentials", credentials);
-  app.route("/api/turn/rest", rest);
-  app.route("/healthz", health);
-  app.route("/check", check);
-  app.route("/openapi.json", openapi);
+  app.get("/api/turn/credentials", credentials);
+  app.on(["GET", "POST"], "/api/turn/rest", rest);
+  app.get("/healthz", health);
+  app.get("/check", checkPage);
+  app.get("/check/app.js", checkScript);
+  app.get("/check/app.css", checkStyle);
+  app.get("/check/icon.svg", checkIcon);
+  app.get("/openapi.json", openapi);
   // Not in ROUTES: without ADMIN_API_TOKEN these routes do not exist (404), whatever the method.
-  app.route("/api/admin", admin);
+  app.post("/api/admin/revoke", revoke);
+  app.get("/api/admin/revocations", revocations);
 
-  for (const [path, allow] of Object.entries(ROUTES)) {
-    app.all(path, () => {
-      throw new AppError("method_not_allowed", "This method is not allowed here.", { headers: { Allow: allow } });
-    });
-  }
-  app.notFound(() => new AppError("not_found", "No such route.").toResponse());
+  // A known path asked with another method (OPTIONS without CORS included) is a 405 naming what it answers.
+  app.notFound((c) => {
+    const allow = Object.hasOwn(ALLOWED_METHODS, c.req.path) ? ALLOWED_METHODS[c.req.path] : undefined;
+    if (allow !== undefined) {
+      return new AppError("method_not_allowed", "This method is not allowed here.", {
+        headers: { Allow: allow },
+      }).toResponse();
+    }
+    return new AppError("not_found", "No such route.").toResponse();
+  });
   app.onError((error, c) => {
     const log = c.get("log") ?? {};
     if (error instanceof AppError) {

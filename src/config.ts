@@ -3,7 +3,8 @@
  * A missing or invalid setting becomes 503 `not_configured` naming the variable, never its value.
  * Parsing happens on first use per env object, not at startup, and the result is reused.
  */
-import * as z from "zod/mini";
+import type * as z from "zod/mini";
+import { schema, type ZodMini } from "./zod";
 import { AppError, notConfigured } from "./errors";
 import type { ProviderName } from "./providers/provider";
 import {
@@ -15,7 +16,6 @@ import {
   providerSettings,
   providerVarsShape,
 } from "./providers/settings";
-import { lazy } from "./lazy";
 import { iceUrlProblem, isTurnUrl } from "./providers/url-rules";
 
 export const MIN_TTL_SECONDS = 60;
@@ -33,13 +33,13 @@ const list = (value: string) =>
     .filter((item) => item.length > 0);
 
 /** A comma-separated list, each item checked by `item`, with `min`..`max` items. */
-const listOf = (item: z.ZodMiniType<string, string>, min: number, max: number) =>
+const listOf = (z: ZodMini, item: z.ZodMiniType<string, string>, min: number, max: number) =>
   z.pipe(z.pipe(z.string(), z.transform(list)), z.array(item).check(z.minLength(min), z.maxLength(max)));
 
-const secret = (minLength: number) => z.string().check(z.trim(), z.minLength(minLength));
+const secret = (z: ZodMini, minLength: number) => z.string().check(z.trim(), z.minLength(minLength));
 
-/** The schema of vars and secrets; built on first use (lazy.ts), not at startup. */
-const envSchema = lazy(() => {
+/** The schema of vars and secrets; built on first use (src/zod.ts), not at startup. */
+const envSchema = schema((z) => {
   // The browser rules (providers/url-rules.ts): one URL that breaks them makes every RTCPeerConnection throw.
   const ruleMessage = (url: string) => `has a URL browsers refuse (${iceUrlProblem(url) ?? "scheme"})`;
   const TurnUrl = z.string().check(
@@ -94,22 +94,22 @@ const envSchema = lazy(() => {
   return z
     .object({
       // Required when TURN_PROVIDERS includes coturn (checked below); /api/turn/rest mints with it too.
-      TURN_SECRET: z.optional(secret(16)),
+      TURN_SECRET: z.optional(secret(z, 16)),
       /** Staged next secret: reported in /healthz so the fleet can be checked; never used to mint. */
-      TURN_SECRET_NEXT: z.optional(secret(16)),
-      TURN_URLS: z.optional(listOf(TurnUrl, 1, 16)),
-      STUN_URLS: z._default(listOf(StunUrl, 0, 8), []),
+      TURN_SECRET_NEXT: z.optional(secret(z, 16)),
+      TURN_URLS: z.optional(listOf(z, TurnUrl, 1, 16)),
+      STUN_URLS: z._default(listOf(z, StunUrl, 0, 8), []),
       TURN_TTL_SECONDS: ttlSeconds,
       TURN_USERNAME_SEPARATOR: z._default(
         z.string().check(z.regex(/^[^A-Za-z0-9\s]$/, "must be one punctuation character")),
         ":",
       ),
       TURN_USER_ID: z._default(z.enum(["sub", "hash"]), "sub"),
-      AUTH_JWT_SECRET: z.optional(secret(32)),
-      AUTH_JWT_SECRET_PREVIOUS: z.optional(secret(32)),
+      AUTH_JWT_SECRET: z.optional(secret(z, 32)),
+      AUTH_JWT_SECRET_PREVIOUS: z.optional(secret(z, 32)),
       AUTH_JWKS_URL: z.optional(jwksUrl),
       AUTH_ISSUER: z.optional(z.string().check(z.trim(), z.minLength(1))),
-      AUTH_AUDIENCE: z.optional(listOf(z.string(), 1, 16)),
+      AUTH_AUDIENCE: z.optional(listOf(z, z.string(), 1, 16)),
       AUTH_MAX_TOKEN_AGE_SECONDS: z._default(
         z.pipe(
           z.pipe(z.string().check(z.regex(/^\d{1,7}$/)), z.transform(Number)),
@@ -118,12 +118,12 @@ const envSchema = lazy(() => {
         DEFAULT_TOKEN_AGE_SECONDS,
       ),
       /** The operator credential: the full /healthz and the /api/admin routes (src/auth/admin.ts). */
-      ADMIN_API_TOKEN: z.optional(secret(MIN_KEY_LENGTH)),
+      ADMIN_API_TOKEN: z.optional(secret(z, MIN_KEY_LENGTH)),
       ALLOW_ANONYMOUS: flag(false),
       ALLOWED_ORIGINS: z._default(originList, []),
-      TURN_REST_API_KEYS: z.optional(listOf(z.string().check(z.minLength(MIN_KEY_LENGTH)), 1, 16)),
+      TURN_REST_API_KEYS: z.optional(listOf(z, z.string().check(z.minLength(MIN_KEY_LENGTH)), 1, 16)),
       RATE_LIMIT_ENABLED: flag(true),
-      ...providerVarsShape(),
+      ...providerVarsShape(z),
     })
     .check(
       z.superRefine((env, ctx) => {

@@ -17,9 +17,8 @@
  * other (KV has no compare-and-swap): revocations are rare and rate-limited, and GET /api/admin/revocations
  * shows what stuck; repeat a revocation that is missing after 60 s.
  */
-import * as z from "zod/mini";
+import { schema } from "../zod";
 import { AppError } from "../errors";
-import { lazy } from "../lazy";
 
 export const DENY_KEY = "deny-list:v1";
 /** How long an isolate trusts what it read from the deny list. */
@@ -43,7 +42,7 @@ export interface DenyEntry {
   reason?: string;
 }
 
-const List = lazy(() =>
+const List = schema((z) =>
   z.object({
     entries: z.array(
       z.object({

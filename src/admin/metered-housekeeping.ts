@@ -8,10 +8,9 @@
  * deletes the label's ACTIVE credentials. Bounded per run: MAX_PAGES pages, MAX_DELETIONS deletions, five at
  * a time (six outbound connections per invocation). Never throws; the summary has counts only, no secret.
  */
-import * as z from "zod/mini";
+import { schema } from "../zod";
 import { AppError } from "../errors";
 import { discardBody } from "../http/body";
-import { lazy } from "../lazy";
 import { fetchJson, parseReply } from "../providers/http";
 import type { MeteredSettings } from "../providers/settings";
 
@@ -20,7 +19,7 @@ const MAX_PAGES = 10;
 export const MAX_DELETIONS = 100;
 const PARALLEL = 5;
 
-const ListReply = lazy(() =>
+const ListReply = schema((z) =>
   z.object({
     data: z.array(
       z.object({

@@ -6,11 +6,10 @@
  * Each revoked entry is deleted from KV. With CACHE_SCOPE=global every user shares one credential, which is
  * never revoked here (that would cut everyone off): the caller says so. Never throws; reports per provider.
  */
-import * as z from "zod/mini";
+import { schema } from "../zod";
 import { KEY_PREFIX } from "../cache/keys";
 import type { Config } from "../config";
 import { discardBody } from "../http/body";
-import { lazy } from "../lazy";
 
 export interface ProviderRevocation {
   action: "revoked" | "nothing_cached" | "failed" | "not_revoked";
@@ -20,7 +19,7 @@ export interface ProviderRevocation {
   note: string;
 }
 
-const CachedServers = lazy(() =>
+const CachedServers = schema((z) =>
   z.object({ iceServers: z.array(z.object({ username: z.optional(z.string().check(z.maxLength(512))) })) }),
 );
 

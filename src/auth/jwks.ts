@@ -8,9 +8,9 @@
  * Only the parsed key set is shared between requests, never a pending fetch, so one request's end
  * cannot cancel another's wait.
  */
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
+import { loadJose } from "./jose";
+import { schema } from "../zod";
 import { AppError } from "../errors";
 import { BodyError, discardBody, readTextCapped } from "../http/body";
 
@@ -22,7 +22,7 @@ const FETCH_TIMEOUT_MS = 3_000;
 /** The largest key set read, in bytes: 64 RSA-4096 keys fit; Google's and Auth0's sets are under 4 KiB. */
 export const MAX_JWKS_BYTES = 64 * 1024;
 
-const JwksBody = lazy(() =>
+const JwksBody = schema((z) =>
   z.object({
     keys: z.array(z.looseObject({ kty: z.string() })).check(z.maxLength(64)),
   }),
@@ -79,6 +79,7 @@ async function download(url: string): Promise<CachedKeySet> {
   }
   const parsed = JwksBody().safeParse(body);
   if (!parsed.success) throw unavailable("schema");
+  const { createLocalJWKSet } = await loadJose();
   return { getKey: createLocalJWKSet(parsed.data as JSONWebKeySet), fetchedAt: Date.now() };
 }
 
@@ -93,7 +94,7 @@ export function jwksResolver(url: string, beforeFetch: () => Promise<void> = asy
     try {
       return await entry.getKey(header, token);
     } catch (error) {
-      const unknownKey = error instanceof errors.JWKSNoMatchingKey;
+      const unknownKey = error instanceof (await loadJose()).JWKSNoMatchingKey;
       if (!unknownKey || Date.now() - entry.fetchedAt < REFETCH_COOLDOWN_MS) throw error;
       return (await fetchKeySet(url, beforeFetch)).getKey(header, token);
     }

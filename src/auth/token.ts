@@ -7,13 +7,13 @@
  * AUTH_MAX_TOKEN_AGE_SECONDS (default one day) from its `iat`; an `iat` in the future beyond the
  * skew is refused; a token without `iat` may not expire later than that age from now.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import type { JWTPayload, JWTVerifyOptions } from "jose";
+import { schema } from "../zod";
 import type { AuthConfig } from "../config";
 import { remember } from "../bounded";
 import { hmacKey } from "../crypto";
 import { AppError } from "../errors";
+import { type Jose, loadJose } from "./jose";
 import { jwksResolver } from "./jwks";
 
 export interface AuthOptions {
@@ -44,7 +44,7 @@ const MAX_VERIFIED = 1024;
 const MAX_VERIFIED_TOKEN_LENGTH = 2048;
 const verified = new WeakMap<AuthConfig, Map<string, { sub: string; until: number }>>();
 
-const Claims = lazy(() => z.object({ sub: z.string().check(z.minLength(1), z.maxLength(1024)) }));
+const Claims = schema((z) => z.object({ sub: z.string().check(z.minLength(1), z.maxLength(1024)) }));
 
 function invalidToken(reason: string): AppError {
   return new AppError("invalid_token", "The access token is invalid or expired.", {
@@ -73,13 +73,14 @@ export async function authenticate(
   const known = verified.get(auth)?.get(token);
   if (known && known.until > now) return { sub: known.sub, anonymous: false };
 
+  const jose = await loadJose();
   let alg: string | undefined;
   try {
-    alg = decodeProtectedHeader(token).alg;
+    alg = jose.decodeProtectedHeader(token).alg;
   } catch {
     throw invalidToken("malformed_header");
   }
-  const payload = await verify(token, alg, auth, options);
+  const payload = await verify(jose, token, alg, auth, options);
   const claims = Claims().safeParse(payload);
   if (!claims.success) throw invalidToken("claims");
   const honouredUntil = checkTokenAge(payload, auth.maxTokenAgeSeconds, now);
@@ -112,6 +113,7 @@ function checkTokenAge(payload: JWTPayload, maxAge: number, nowMs: number): numb
 }
 
 async function verify(
+  jose: Jose,
   token: string,
   alg: string | undefined,
   auth: AuthConfig,
@@ -125,10 +127,10 @@ async function verify(
   };
   try {
     if (alg === "HS256" && auth.jwtSecrets.length > 0) {
-      return await verifyWithSecrets(token, auth.jwtSecrets, options);
+      return await verifyWithSecrets(jose, token, auth.jwtSecrets, options);
     }
     if (auth.jwksUrl && (ASYMMETRIC as readonly string[]).includes(alg ?? "")) {
-      const { payload } = await jwtVerify(token, jwksResolver(auth.jwksUrl, opts.beforeFetch), {
+      const { payload } = await jose.jwtVerify(token, jwksResolver(auth.jwksUrl, opts.beforeFetch), {
         ...options,
         algorithms: [...ASYMMETRIC],
       });
@@ -136,27 +138,28 @@ async function verify(
     }
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw invalidToken(error instanceof errors.JOSEError ? error.code : "verify");
+    throw invalidToken(error instanceof jose.JOSEError ? error.code : "verify");
   }
   throw invalidToken(`alg_not_accepted:${String(alg).slice(0, 16)}`);
 }
 
 /** Tries the current secret, then the previous one, but only when the signature did not match. */
 async function verifyWithSecrets(
+  jose: Jose,
   token: string,
   secrets: string[],
-  options: Parameters<typeof jwtVerify>[2],
+  options: JWTVerifyOptions,
 ): Promise<JWTPayload> {
   let lastError: unknown;
   for (const secret of secrets) {
     try {
-      const { payload } = await jwtVerify(token, await hmacKey(secret, "SHA-256"), {
+      const { payload } = await jose.jwtVerify(token, await hmacKey(secret, "SHA-256"), {
         ...options,
         algorithms: ["HS256"],
       });
       return payload;
     } catch (error) {
-      if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+      if (!(error instanceof jose.JWSSignatureVerificationFailed)) throw error;
       lastError = error;
     }
   }

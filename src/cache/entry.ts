@@ -5,14 +5,14 @@
  * refreshed in the background once 80% of its servable window has gone. An entry read from KV must
  * also be sound (`isSound`): its times in order and bounded, its URLs passing the browser rules.
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import type * as z from "zod/mini";
+import { schema } from "../zod";
 import { passesRules } from "../providers/ice";
 
 /** No provider issues credentials for longer than 48 h: an entry claiming more is not one icegate wrote. */
 export const MAX_ENTRY_LIFETIME_MS = 48 * 3600 * 1000;
 
-export const CacheEntry = lazy(() =>
+export const CacheEntry = schema((z) =>
   z.object({
     v: z.literal(1),
     iceServers: z

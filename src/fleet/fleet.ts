@@ -4,15 +4,15 @@
  * public hosts: no localhost, no private or special IP literal, unless the node opts in with `"lab": true`. Parsed with zod, once per raw string (cached by value), so a
  * fleet read from a var or from KV on every request costs a map lookup.
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import type * as z from "zod/mini";
+import { schema, type ZodMini } from "../zod";
 import { isPublicHost, parseIceUrlParts } from "../providers/url-rules";
 import { parseIceUrl } from "./turn-url";
 
 /** At most this many nodes: KV reads all their health records in one bulk get (100 keys). */
 export const MAX_NODES = 100;
 
-const turnUrl = (scheme: "turn" | "turns", transport: "udp" | "tcp" | "tls", example: string) =>
+const turnUrl = (z: ZodMini, scheme: "turn" | "turns", transport: "udp" | "tcp" | "tls", example: string) =>
   z.optional(
     z.string().check(
       z.refine((url) => {
@@ -27,7 +27,7 @@ const turnUrl = (scheme: "turn" | "turns", transport: "udp" | "tcp" | "tls", exa
     ),
   );
 
-export const FleetNode = lazy(() =>
+export const FleetNode = schema((z) =>
   z
     .strictObject({
       /** Also part of KV keys and of the X-Icegate-Steering header: short, lowercase, no spaces. */
@@ -41,9 +41,9 @@ export const FleetNode = lazy(() =>
       continent: z.optional(z.enum(["AF", "AN", "AS", "EU", "NA", "OC", "SA"])),
       urls: z
         .strictObject({
-          udp: turnUrl("turn", "udp", "turn:host:3478?transport=udp"),
-          tcp: turnUrl("turn", "tcp", "turn:host:3478?transport=tcp"),
-          tls: turnUrl("turns", "tls", "turns:host:5349?transport=tcp"),
+          udp: turnUrl(z, "turn", "udp", "turn:host:3478?transport=udp"),
+          tcp: turnUrl(z, "turn", "tcp", "turn:host:3478?transport=tcp"),
+          tls: turnUrl(z, "turns", "tls", "turns:host:5349?transport=tcp"),
         })
         .check(z.refine((urls) => urls.udp ?? urls.tcp ?? urls.tls, "at least one of udp, tcp, tls")),
       /** Preference among equally near nodes: higher first. */
@@ -66,7 +66,7 @@ export const FleetNode = lazy(() =>
 );
 export type FleetNode = z.infer<ReturnType<typeof FleetNode>>;
 
-export const Fleet = lazy(() =>
+export const Fleet = schema((z) =>
   z
     .object({
       $comment: z.optional(z.string()),

@@ -10,13 +10,13 @@
  * "unknown", which steering treats as healthy. Two implementations behind one interface: KV,
  * and in memory for tests.
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import type * as z from "zod/mini";
+import { schema } from "../zod";
 
 export const HEALTH_READ_CACHE_MS = 30_000;
 const BULK_GET_MAX = 100;
 
-export const NodeHealth = lazy(() =>
+export const NodeHealth = schema((z) =>
   z.object({
     healthy: z.boolean(),
     checkedAt: z.int().check(z.nonnegative()),

@@ -4,8 +4,7 @@
  * settings.ts (vars), steer.ts (pure ranking), health.ts (KV records), stun.ts + probe.ts +
  * monitor.ts (the probe), turn-url.ts (URI parsing).
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import { schema } from "../zod";
 import { type HealthStatus, type HealthStore, healthStatus, kvHealthStore } from "./health";
 import { loadFleet } from "./load";
 import { fleetSettings } from "./settings";
@@ -18,7 +17,7 @@ export { fleetSettings } from "./settings";
 export { chooseNodes, type RequestPlace, type Steering, type SteeredNode } from "./steer";
 
 /** The parts of request.cf steering reads; anything else, or a field of the wrong type, is ignored. */
-const RequestCf = lazy(() =>
+const RequestCf = schema((z) =>
   z.object({
     latitude: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
     longitude: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),

@@ -9,19 +9,18 @@
  * | MAX_ICE_SERVERS              | 2          | nodes per reply: the nearest, then fallbacks (1 to 5)    |
  * | TURN_HEALTH_INTERVAL_SECONDS | 60         | the cron's period; health older than 3 periods is unknown |
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import { schema, type ZodMini } from "../zod";
 import { notConfigured } from "../errors";
 
 /** An optional string var; blank counts as unset. */
-const unsetIfBlank = lazy(() =>
+const unsetIfBlank = schema((z) =>
   z.pipe(
     z.optional(z.string()),
     z.transform((value) => (value?.trim() ? value.trim() : undefined)),
   ),
 );
 
-const wholeNumber = (fallback: number, min: number, max: number) =>
+const wholeNumber = (z: ZodMini, fallback: number, min: number, max: number) =>
   z.pipe(
     unsetIfBlank(),
     z._default(
@@ -33,12 +32,12 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
     ),
   );
 
-const FleetVars = lazy(() =>
+const FleetVars = schema((z) =>
   z.object({
     TURN_FLEET: unsetIfBlank(),
     TURN_FLEET_KV_KEY: z.pipe(unsetIfBlank(), z._default(z.string().check(z.maxLength(512)), "fleet:v1")),
-    MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
-    TURN_HEALTH_INTERVAL_SECONDS: wholeNumber(60, 60, 86400),
+    MAX_ICE_SERVERS: wholeNumber(z, 2, 1, 5),
+    TURN_HEALTH_INTERVAL_SECONDS: wholeNumber(z, 60, 60, 86400),
   }),
 );
 

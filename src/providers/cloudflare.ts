@@ -4,8 +4,7 @@
  * object is accepted too). Port-53 URLs are dropped by normalizeIceServers. The reply has no ttl:
  * credentials expire at request time + the ttl asked for, at most 48 h.
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import { schema } from "../zod";
 import { fetchJson, parseReply } from "./http";
 import { normalizeIceServers, RtcIceServer } from "./ice";
 import type { Provider } from "./provider";
@@ -13,7 +12,7 @@ import type { CloudflareSettings } from "./settings";
 
 export const CLOUDFLARE_MAX_TTL_SECONDS = 48 * 3600;
 
-export const CloudflareIceServersReply = lazy(() =>
+export const CloudflareIceServersReply = schema((z) =>
   z.object({
     iceServers: z.union([z.array(RtcIceServer()).check(z.maxLength(32)), RtcIceServer()]),
   }),

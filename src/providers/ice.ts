@@ -7,14 +7,14 @@
  * most MAX_ICE_URLS URLs, one per connectivity class first. Every provider answers in combined form
  * (`normalizeIceServers`, `credentialIceServers`), so one provider's answer needs no merging (`servedIceServers`).
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import type * as z from "zod/mini";
+import { schema } from "../zod";
 import type { IceServer } from "../credentials/issue";
 import { providerError } from "./http";
 import type { ProviderName } from "./provider";
 import { credentialProblem, type IceUrlClass, iceUrlProblem, isTurnUrl, parseIceUrlParts } from "./url-rules";
 
-export const RtcIceServer = lazy(() =>
+export const RtcIceServer = schema((z) =>
   z.object({
     urls: z.optional(z.union([z.string(), z.array(z.string()).check(z.maxLength(32))])),
     url: z.optional(z.string()),

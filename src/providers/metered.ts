@@ -6,17 +6,16 @@
  * (`{"error":"Invalid API Key"}`) is the reason `invalid_key`; the secret-key endpoints' 400
  * (`{"message": …}`) is `invalid_secret_key`.
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import { schema } from "../zod";
 import { fetchJson, parseReply } from "./http";
 import { normalizeIceServers, RtcIceServer } from "./ice";
 import type { Provider } from "./provider";
 import type { MeteredSettings } from "./settings";
 
-export const MeteredIceServers = lazy(() => z.array(RtcIceServer()).check(z.maxLength(32)));
+export const MeteredIceServers = schema((z) => z.array(RtcIceServer()).check(z.maxLength(32)));
 
 /** The parts of the created credential icegate uses (it also carries username, password and label). */
-export const MeteredCredential = lazy(() =>
+export const MeteredCredential = schema((z) =>
   z.object({
     expiryInSeconds: z.int().check(z.positive()),
     apiKey: z.string().check(z.minLength(1)),

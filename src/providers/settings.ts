@@ -4,7 +4,8 @@
  * settings are required, the others' ignored), and the typed settings. Only `custom` issues carry a
  * message to the reply (config.ts), so the format checks here carry none.
  */
-import * as z from "zod/mini";
+import type * as z from "zod/mini";
+import type { ZodMini } from "../zod";
 import { PROVIDER_NAMES, type ProviderName } from "./provider";
 import { hasControlCharacter, iceUrlProblem, isTurnUrl } from "./url-rules";
 
@@ -14,11 +15,12 @@ const list = (value: string) =>
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
 
-const secret = (minLength: number) => z.optional(z.string().check(z.trim(), z.minLength(minLength), z.maxLength(1024)));
+const secret = (z: ZodMini, minLength: number) =>
+  z.optional(z.string().check(z.trim(), z.minLength(minLength), z.maxLength(1024)));
 
-const matching = (pattern: RegExp) => z.optional(z.string().check(z.trim(), z.regex(pattern)));
+const matching = (z: ZodMini, pattern: RegExp) => z.optional(z.string().check(z.trim(), z.regex(pattern)));
 
-const wholeNumber = (fallback: number, min: number, max: number) =>
+const wholeNumber = (z: ZodMini, fallback: number, min: number, max: number) =>
   z._default(
     z.pipe(
       z.pipe(z.string().check(z.regex(/^\d{1,7}$/)), z.transform(Number)),
@@ -29,8 +31,8 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
 
 const HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 
-/** The providers' vars, as a zod shape for config.ts's schema (built on first use: see lazy.ts). */
-export function providerVarsShape() {
+/** The providers' vars, as a zod shape for config.ts's schema (built on first use: see src/zod.ts). */
+export function providerVarsShape(z: ZodMini) {
   /** https, or http on loopback (local fakes, an egress proxy on the same host); no trailing slash. */
   const apiUrl = z.pipe(
     z.url().check(
@@ -80,26 +82,26 @@ export function providerVarsShape() {
     /** The REST broker's providers, asked in failover order; TURN_PROVIDERS when unset. */
     TURN_REST_PROVIDERS: z.optional(providerList),
     TURN_PROVIDER_MODE: z._default(z.enum(["failover", "merge"]), "failover"),
-    MAX_ICE_SERVERS: wholeNumber(2, 1, 5),
-    MAX_ICE_URLS: wholeNumber(4, 1, 10),
-    PROVIDER_TIMEOUT_MS: wholeNumber(3000, 100, 30_000),
+    MAX_ICE_SERVERS: wholeNumber(z, 2, 1, 5),
+    MAX_ICE_URLS: wholeNumber(z, 4, 1, 10),
+    PROVIDER_TIMEOUT_MS: wholeNumber(z, 3000, 100, 30_000),
     CACHE_SCOPE: z._default(z.enum(["global", "user"]), "global"),
-    CACHE_MIN_REMAINING_SECONDS: wholeNumber(300, 30, 86_400),
+    CACHE_MIN_REMAINING_SECONDS: wholeNumber(z, 300, 30, 86_400),
     CLOUDFLARE_TURN_API_URL: z._default(apiUrl, "https://rtc.live.cloudflare.com/v1"),
-    CLOUDFLARE_TURN_KEY_ID: matching(/^[A-Za-z0-9_-]{1,128}$/),
-    CLOUDFLARE_TURN_API_TOKEN: secret(16),
+    CLOUDFLARE_TURN_KEY_ID: matching(z, /^[A-Za-z0-9_-]{1,128}$/),
+    CLOUDFLARE_TURN_API_TOKEN: secret(z, 16),
     METERED_API_URL: z.optional(apiUrl),
     METERED_DOMAIN: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.regex(HOST))),
-    METERED_API_KEY: secret(16),
-    METERED_SECRET_KEY: secret(16),
-    METERED_REGION: matching(/^[A-Za-z0-9_-]{1,32}$/),
-    METERED_CACHE_SECONDS: wholeNumber(3600, 60, 172_800),
+    METERED_API_KEY: secret(z, 16),
+    METERED_SECRET_KEY: secret(z, 16),
+    METERED_REGION: matching(z, /^[A-Za-z0-9_-]{1,32}$/),
+    METERED_CACHE_SECONDS: wholeNumber(z, 3600, 60, 172_800),
     TWILIO_API_URL: z._default(apiUrl, "https://api.twilio.com"),
-    TWILIO_ACCOUNT_SID: matching(/^AC[0-9a-fA-F]{32}$/),
-    TWILIO_AUTH_TOKEN: secret(16),
-    TWILIO_API_KEY_SID: matching(/^SK[0-9a-fA-F]{32}$/),
-    TWILIO_API_KEY_SECRET: secret(16),
-    EXPRESSTURN_SECRET_KEY: secret(8),
+    TWILIO_ACCOUNT_SID: matching(z, /^AC[0-9a-fA-F]{32}$/),
+    TWILIO_AUTH_TOKEN: secret(z, 16),
+    TWILIO_API_KEY_SID: matching(z, /^SK[0-9a-fA-F]{32}$/),
+    TWILIO_API_KEY_SECRET: secret(z, 16),
+    EXPRESSTURN_SECRET_KEY: secret(z, 8),
     EXPRESSTURN_USERNAME: z.optional(
       z.string().check(
         z.trim(),
@@ -108,7 +110,7 @@ export function providerVarsShape() {
         z.refine((name) => !hasControlCharacter(name)),
       ),
     ),
-    EXPRESSTURN_PASSWORD: secret(1),
+    EXPRESSTURN_PASSWORD: secret(z, 1),
     EXPRESSTURN_SERVER_URL: z.optional(expressTurnUrls),
   };
 }

@@ -3,8 +3,7 @@
  * (account SID + auth token, or an API key) and the form field `Ttl`, answered 201 with `ice_servers`
  * (entries may carry the legacy `url`) and a `ttl` that is a string (or a number, or null). At most 24 h.
  */
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import { schema } from "../zod";
 import { fetchJson, parseReply } from "./http";
 import { normalizeIceServers, RtcIceServer } from "./ice";
 import type { Provider } from "./provider";
@@ -13,7 +12,7 @@ import type { TwilioSettings } from "./settings";
 export const TWILIO_MAX_TTL_SECONDS = 24 * 3600;
 
 /** Twilio documents the ttl as a string of digits; a number or null is accepted too (null: the ttl asked for). */
-const Seconds = lazy(() =>
+const Seconds = schema((z) =>
   z.union([
     z.pipe(z.string().check(z.regex(/^\d{1,9}$/)), z.transform(Number)),
     z.int().check(z.nonnegative()),
@@ -22,7 +21,7 @@ const Seconds = lazy(() =>
 );
 
 /** The parts of the reply icegate uses (it also carries account_sid, date_created, username, password). */
-export const TwilioToken = lazy(() =>
+export const TwilioToken = schema((z) =>
   z.object({
     ice_servers: z.array(RtcIceServer()).check(z.maxLength(32)),
     ttl: Seconds(),

@@ -9,8 +9,8 @@
  * Every call's log line is the audit record: the operator token's fingerprint, the action and the result.
  */
 import type { Context } from "hono";
-import { Hono } from "hono";
-import * as z from "zod/mini";
+import type * as z from "zod/mini";
+import { schema } from "../zod";
 import type { AppEnv } from "../app-env";
 import { requireOperator } from "../auth/admin";
 import { loadConfig, type Config } from "../config";
@@ -20,14 +20,13 @@ import { hashedUserId, userHashOfTurnUserId } from "../credentials/user-id";
 import { AppError, notConfigured } from "../errors";
 import { BodyError, readTextCapped } from "../http/body";
 import { NO_STORE_HEADERS } from "../http/headers";
-import { lazy } from "../lazy";
 import type { ProviderName } from "../providers/provider";
 
 const MAX_BODY_BYTES = 4096;
 /** Added to the longest credential lifetime: deploy propagation and clock drift. */
 const MARGIN_SECONDS = 600;
 
-const RevokeBody = lazy(() =>
+const RevokeBody = schema((z) =>
   z.strictObject({
     user: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
     username: z.optional(z.string().check(z.minLength(1), z.maxLength(1200))),
@@ -86,60 +85,62 @@ function backendResults(config: Config): Record<string, { action: string; note: 
   return results;
 }
 
-export const admin = new Hono<AppEnv>()
-  .post("/revoke", async (c) => {
-    const config = loadConfig(c.env);
-    const operator = await requireOperator(c, config, true);
-    const log = c.get("log");
-    Object.assign(log, { operator: operator.tokenId, action: "revoke" });
-    const body = await readBody(c);
-    const kv = c.env.TURN_CACHE;
-    if (!kv) throw notConfigured("TURN_CACHE");
-    const userHash =
-      body.user !== undefined
-        ? await hashedUserId(body.user, config.turn.secret)
-        : await userHashOfTurnUserId(body.username!, config.turn, config.turn.secret);
-    if (userHash === undefined) throw invalid("username");
-    log.user = userHash;
-    const entry = await deny(kv, userHash, longestLifetime(config), body.reason);
-    const atProviders = await revokeAtProviders(config, kv, userHash);
-    const backends = {
-      icegate: { action: "denied", note: "403 revoked; isolate caches 30 s, KV propagation up to 60 s" },
-      ...backendResults(config),
-      ...atProviders,
-    };
-    const providerResults = Object.entries(atProviders).map(([name, report]) => `,${name}:${report.action}`);
-    log.result = `denied_until:${entry.until}${providerResults.join("")}`;
-    return c.json(
-      {
-        user: userHash,
+/** POST /api/admin/revoke */
+export async function revoke(c: Context<AppEnv>): Promise<Response> {
+  const config = loadConfig(c.env);
+  const operator = await requireOperator(c, config, true);
+  const log = c.get("log");
+  Object.assign(log, { operator: operator.tokenId, action: "revoke" });
+  const body = await readBody(c);
+  const kv = c.env.TURN_CACHE;
+  if (!kv) throw notConfigured("TURN_CACHE");
+  const userHash =
+    body.user !== undefined
+      ? await hashedUserId(body.user, config.turn.secret)
+      : await userHashOfTurnUserId(body.username!, config.turn, config.turn.secret);
+  if (userHash === undefined) throw invalid("username");
+  log.user = userHash;
+  const entry = await deny(kv, userHash, longestLifetime(config), body.reason);
+  const atProviders = await revokeAtProviders(config, kv, userHash);
+  const backends = {
+    icegate: { action: "denied", note: "403 revoked; isolate caches 30 s, KV propagation up to 60 s" },
+    ...backendResults(config),
+    ...atProviders,
+  };
+  const providerResults = Object.entries(atProviders).map(([name, report]) => `,${name}:${report.action}`);
+  log.result = `denied_until:${entry.until}${providerResults.join("")}`;
+  return c.json(
+    {
+      user: userHash,
+      since: new Date(entry.since * 1000).toISOString(),
+      until: new Date(entry.until * 1000).toISOString(),
+      backends,
+    },
+    200,
+    NO_STORE_HEADERS,
+  );
+}
+
+/** GET /api/admin/revocations */
+export async function revocations(c: Context<AppEnv>): Promise<Response> {
+  const config = loadConfig(c.env);
+  const operator = await requireOperator(c, config, true);
+  const log = c.get("log");
+  Object.assign(log, { operator: operator.tokenId, action: "list_revocations" });
+  const kv = c.env.TURN_CACHE;
+  if (!kv) throw notConfigured("TURN_CACHE");
+  const entries = await listDenied(kv);
+  log.result = `entries:${entries.length}`;
+  return c.json(
+    {
+      revocations: entries.map((entry) => ({
+        user: entry.user,
         since: new Date(entry.since * 1000).toISOString(),
         until: new Date(entry.until * 1000).toISOString(),
-        backends,
-      },
-      200,
-      NO_STORE_HEADERS,
-    );
-  })
-  .get("/revocations", async (c) => {
-    const config = loadConfig(c.env);
-    const operator = await requireOperator(c, config, true);
-    const log = c.get("log");
-    Object.assign(log, { operator: operator.tokenId, action: "list_revocations" });
-    const kv = c.env.TURN_CACHE;
-    if (!kv) throw notConfigured("TURN_CACHE");
-    const entries = await listDenied(kv);
-    log.result = `entries:${entries.length}`;
-    return c.json(
-      {
-        revocations: entries.map((entry) => ({
-          user: entry.user,
-          since: new Date(entry.since * 1000).toISOString(),
-          until: new Date(entry.until * 1000).toISOString(),
-          ...(entry.reason ? { reason: entry.reason } : {}),
-        })),
-      },
-      200,
-      NO_STORE_HEADERS,
-    );
-  });
+        ...(entry.reason ? { reason: entry.reason } : {}),
+      })),
+    },
+    200,
+    NO_STORE_HEADERS,
+  );
+}

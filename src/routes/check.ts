@@ -4,7 +4,6 @@
  * never embeds a credential, fetching its own from /api/turn/credentials in the browser.
  */
 import type { Context } from "hono";
-import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { CHECK_CSS, CHECK_CSS_SHA256, CHECK_HTML, CHECK_SCRIPT, CHECK_SCRIPT_SHA256 } from "../check/assets.generated";
 import { CHECK_ICON_SVG } from "../check/icon";
@@ -21,14 +20,16 @@ function asset(body: string, contentType: string, sha256: string) {
   };
 }
 
-export const check = new Hono<AppEnv>()
-  .get("/", (c) =>
-    c.html(CHECK_HTML, 200, {
-      "Content-Security-Policy": CHECK_PAGE_CSP,
-      "Cache-Control": "no-store",
-      "Cross-Origin-Opener-Policy": "same-origin",
-    }),
-  )
-  .get("/app.js", asset(CHECK_SCRIPT, "text/javascript; charset=utf-8", CHECK_SCRIPT_SHA256))
-  .get("/app.css", asset(CHECK_CSS, "text/css; charset=utf-8", CHECK_CSS_SHA256))
-  .get("/icon.svg", asset(CHECK_ICON_SVG, "image/svg+xml", "icon-v1"));
+/** GET /check: the page. */
+export function checkPage(c: Context<AppEnv>): Response {
+  return c.html(CHECK_HTML, 200, {
+    "Content-Security-Policy": CHECK_PAGE_CSP,
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+  });
+}
+
+/** GET /check/app.js, /check/app.css and /check/icon.svg. */
+export const checkScript = asset(CHECK_SCRIPT, "text/javascript; charset=utf-8", CHECK_SCRIPT_SHA256);
+export const checkStyle = asset(CHECK_CSS, "text/css; charset=utf-8", CHECK_CSS_SHA256);
+export const checkIcon = asset(CHECK_ICON_SVG, "image/svg+xml", "icon-v1");

@@ -5,9 +5,7 @@
  * before it did not.
  */
 import type { Context } from "hono";
-import { Hono } from "hono";
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import { schema } from "../zod";
 import type { AppEnv } from "../app-env";
 import { authorize } from "../auth/authorize";
 import { loadConfig, MIN_TTL_SECONDS } from "../config";
@@ -16,7 +14,7 @@ import { parseParams } from "../http/query";
 import { resolveCredentials } from "../providers/resolve";
 import { type SteeredUrls, steerIceUrls } from "../fleet";
 
-export const CredentialsQuery = lazy(() =>
+export const CredentialsQuery = schema((z) =>
   z.strictObject({
     ttl: z.optional(
       z.pipe(
@@ -30,7 +28,7 @@ export const CredentialsQuery = lazy(() =>
 /** The parameters of a request without a query string (the common case): nothing to parse. */
 const NO_PARAMS: Record<string, string[]> = Object.freeze({}) as Record<string, string[]>;
 
-export const credentials = new Hono<AppEnv>().get("/", async (c) => {
+export async function credentials(c: Context<AppEnv>): Promise<Response> {
   const config = loadConfig(c.env);
   const max = config.turn.ttlSeconds;
   const query = parseParams(c.req.url.includes("?") ? c.req.queries() : NO_PARAMS, CredentialsQuery(), (name) =>
@@ -65,7 +63,7 @@ export const credentials = new Hono<AppEnv>().get("/", async (c) => {
   }
   // Otherwise nothing else is waiting: the reply and all its headers in one Response, no copy through Hono.
   return new Response(body, { status: 200, headers: CREDENTIAL_REPLY_HEADERS });
-});
+}
 
 /** Work that may finish after the reply (cache refreshes, KV writes), under the request's waitUntil. */
 export function background(c: Context<AppEnv>): (promise: Promise<unknown>) => void {

@@ -4,7 +4,7 @@
  * and a short SHA-256 fingerprint of each secret in use, so an operator can see which value is live.
  * A fingerprint is a deterministic function of its secret, a test for guesses: it is never public.
  */
-import { Hono } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { asksForOperator, requireOperator } from "../auth/admin";
 import { loadConfig } from "../config";
@@ -13,7 +13,7 @@ import { VERSION } from "../version";
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
-export const health = new Hono<AppEnv>().get("/", async (c) => {
+export async function health(c: Context<AppEnv>): Promise<Response> {
   const config = loadConfig(c.env);
   if (!asksForOperator(c)) return c.json({ status: "ok", version: VERSION }, 200, NO_STORE);
   await requireOperator(c, config, false);
@@ -22,4 +22,4 @@ export const health = new Hono<AppEnv>().get("/", async (c) => {
     secrets[name] = Array.isArray(value) ? await Promise.all(value.map(fingerprint)) : await fingerprint(value);
   }
   return c.json({ status: "ok", version: VERSION, providers: config.providers, secrets }, 200, NO_STORE);
-});
+}

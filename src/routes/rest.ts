@@ -8,9 +8,8 @@
  * Janus 1.1 sends them in both, which is accepted when the values agree. POST with a form body is
  * preferred: a key in a GET query string reaches URL logs.
  */
-import { Hono } from "hono";
-import * as z from "zod/mini";
-import { lazy } from "../lazy";
+import type { Context } from "hono";
+import { schema } from "../zod";
 import { refuseRevoked } from "../admin/deny-list";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
@@ -29,7 +28,7 @@ import { clientIpKey, enforceRateLimit, type RateLimitKey } from "../http/rate-l
 
 const MAX_FORM_BYTES = 4096;
 
-export const RestQuery = lazy(() =>
+export const RestQuery = schema((z) =>
   z.strictObject({
     service: z.literal("turn"),
     username: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
@@ -105,7 +104,7 @@ function draftReply(iceServers: readonly IceServer[], ttl: number) {
   return { username: turn.username, password: turn.credential, ttl, uris };
 }
 
-const handler = async (c: import("hono").Context<AppEnv>) => {
+export async function rest(c: Context<AppEnv>): Promise<Response> {
   const config = loadConfig(c.env);
   if (config.restApiKeys.length === 0) throw notConfigured("TURN_REST_API_KEYS");
   const params = parseParams(sameValuesOnce(await requestParams(c.req.raw, c.req.queries())), RestQuery());
@@ -141,6 +140,4 @@ const handler = async (c: import("hono").Context<AppEnv>) => {
   log.provider = resolved.provider;
   if (resolved.reasons.length > 0) log.reason = resolved.reasons.join(",");
   return c.json(draftReply(resolved.iceServers, resolved.ttl), 200, NO_STORE_HEADERS);
-};
-
-export const rest = new Hono<AppEnv>().get("/", handler).post("/", handler);
+}

@@ -1,0 +1,36 @@
+/**
+ * The part of zod/mini the worker's schemas use: the one module src/zod.ts imports lazily. A lazily
+ * evaluated module keeps every name it exports, so it names each function rather than `export *`.
+ */
+export {
+  _default,
+  array,
+  boolean,
+  catch,
+  enum,
+  gte,
+  int,
+  literal,
+  looseObject,
+  lte,
+  maxLength,
+  minLength,
+  nonnegative,
+  null,
+  nullable,
+  number,
+  object,
+  optional,
+  pipe,
+  positive,
+  refine,
+  regex,
+  strictObject,
+  string,
+  superRefine,
+  toLowerCase,
+  transform,
+  trim,
+  union,
+  url,
+} from "zod/mini";
