@@ -104,8 +104,7 @@ export async function deniedUntil(
     }
   }
   if (stale && log) log.denyList = "stale";
-  const entry = byUser?.get(userHash);
-  return entry && entry.until * 1000 > now ? entry : undefined;
+  return activeEntry(byUser, userHash, now);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -174,13 +173,30 @@ export function clearDenyCache(): void {
   known = undefined;
 }
 
-/** Throws 403 `revoked` when `userHash` is on the deny list (the credential and REST routes). */
-export async function refuseRevoked(
+/**
+ * Throws 403 `revoked` when `userHash` is on the deny list (the credential and REST routes). While this
+ * isolate's copy of the list is fresh the answer takes no await: then it returns undefined, or throws.
+ */
+export function refuseRevoked(
   kv: KVNamespace | undefined,
   userHash: string,
   log?: { denyList?: string },
-): Promise<void> {
-  if (await deniedUntil(kv, userHash, Date.now(), log)) {
-    throw new AppError("revoked", "Credentials for this user have been revoked.", { reason: "deny:revoked" });
+): Promise<void> | undefined {
+  if (!kv) return undefined;
+  const now = Date.now();
+  if (known && now >= known.readAt && now - known.readAt <= DENY_CACHE_MS) {
+    if (activeEntry(known.byUser, userHash, now)) throw revoked();
+    return undefined;
   }
+  return deniedUntil(kv, userHash, now, log).then((entry) => {
+    if (entry) throw revoked();
+  });
+}
+
+const revoked = () =>
+  new AppError("revoked", "Credentials for this user have been revoked.", { reason: "deny:revoked" });
+
+function activeEntry(byUser: Map<string, DenyEntry> | undefined, userHash: string, now: number) {
+  const entry = byUser?.get(userHash);
+  return entry && entry.until * 1000 > now ? entry : undefined;
 }

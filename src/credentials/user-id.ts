@@ -23,6 +23,8 @@ const MAX_REMEMBERED = 1024;
 const MAX_KEYS = 4;
 /** Key value → sub → hash. */
 const remembered = new Map<string, Map<string, string>>();
+/** Key value → reserved caller (`anonymous`, `rest` and its key) → hash. */
+const rememberedReserved = new Map<string, Map<string, string>>();
 
 /** Keeps letters, digits and `._@+-`; everything else, the separator included, becomes `_`. Not cut. */
 export function safeUserId(sub: string, separator: string): string {
@@ -43,23 +45,30 @@ export function turnUserId(sub: string, separator: string, subHash: string): str
   return `${safe.slice(0, MAX_USER_ID_LENGTH - HASH_DIGITS - 1)}+${subHash}`;
 }
 
-/** Remembered per key value, so a new key never answers with a hash made under the old one. */
-async function keyedHash(key: string, input: string): Promise<string> {
-  const known = remembered.get(key)?.get(input);
+/**
+ * Remembered per key value, so a new key never answers with a hash made under the old one, and under
+ * `name` (a `sub`, or a reserved caller's name) rather than the hash input, so a lookup builds no string.
+ * Token subs and reserved callers are kept in separate tables: their inputs are in separate domains.
+ */
+async function keyedHash(
+  table: Map<string, Map<string, string>>,
+  key: string,
+  name: string,
+  input: string,
+): Promise<string> {
+  const known = table.get(key)?.get(name);
   if (known !== undefined) return known;
   const hash = toHex(await hmac(key, "SHA-256", input)).slice(0, HASH_DIGITS);
-  remember(tableFor(remembered, key, MAX_KEYS), input, hash, MAX_REMEMBERED);
+  remember(tableFor(table, key, MAX_KEYS), name, hash, MAX_REMEMBERED);
   return hash;
 }
-
-const userIdInput = (sub: string) => `icegate/user-id/v1\u0000${sub}`;
 
 /**
  * 16 hex digits of HMAC-SHA256(key, sub): stable for one key, unlinkable to the identity
  * without it. Also what the request log records in place of any user id.
  */
 export function hashedUserId(sub: string, key: string): Promise<string> {
-  return keyedHash(key, userIdInput(sub));
+  return keyedHash(remembered, key, sub, `icegate/user-id/v1\u0000${sub}`);
 }
 
 /**
@@ -67,7 +76,17 @@ export function hashedUserId(sub: string, key: string): Promise<string> {
  * starts `icegate/user-id/v1/reserved`, which no `icegate/user-id/v1\0<sub>` input does.
  */
 export function reservedUserHash(kind: "anonymous" | "rest", key: string, qualifier = ""): Promise<string> {
-  return keyedHash(key, `icegate/user-id/v1/reserved\u0000${kind}\u0000${qualifier}`);
+  return keyedHash(
+    rememberedReserved,
+    key,
+    `${kind}\u0000${qualifier}`,
+    `icegate/user-id/v1/reserved\u0000${kind}\u0000${qualifier}`,
+  );
+}
+
+/** The anonymous caller's hash under `key` if this isolate made it already (no await). */
+export function rememberedAnonymousHash(key: string): string | undefined {
+  return rememberedReserved.get(key)?.get("anonymous\u0000");
 }
 
 /**
@@ -94,7 +113,7 @@ export async function anonymousPrincipal(key: string): Promise<ReservedPrincipal
  * new key never answers with a hash made under the old one.
  */
 export function rememberedUserHash(sub: string, key: string): string | undefined {
-  return remembered.get(key)?.get(userIdInput(sub));
+  return remembered.get(key)?.get(sub);
 }
 
 /**
