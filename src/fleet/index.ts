@@ -12,7 +12,7 @@ import { chooseNodes, type RequestPlace } from "./steer";
 
 export type { Fleet, FleetNode } from "./fleet";
 export { type HealthStore, kvHealthStore, memoryHealthStore, type NodeHealth } from "./health";
-export { loadFleet } from "./load";
+export { fleetKnownAbsent, loadFleet } from "./load";
 export { fleetSettings } from "./settings";
 export { chooseNodes, type RequestPlace, type Steering, type SteeredNode } from "./steer";
 

@@ -43,6 +43,24 @@ export async function loadFleet(env: Cloudflare.Env, now = Date.now()): Promise<
   }
 }
 
+/**
+ * True when this isolate knows that no fleet is configured: no TURN_FLEET, and the KV key read empty (or no
+ * KV) within FLEET_KV_CACHE_MS. Then a request need not ask (and await) loadFleet to learn it.
+ */
+export function fleetKnownAbsent(env: Cloudflare.Env, now = Date.now()): boolean {
+  let settings: ReturnType<typeof fleetSettings>;
+  try {
+    settings = fleetSettings(env);
+  } catch {
+    return false;
+  }
+  if (settings.fleetJson !== undefined) return false;
+  const kv = env.TURN_CACHE;
+  if (!kv) return true;
+  const cached = kvTexts.get(kv)?.get(settings.kvKey);
+  return cached !== undefined && cached.text === null && now - cached.fetchedAt < FLEET_KV_CACHE_MS;
+}
+
 async function readKvText(kv: KVNamespace | undefined, key: string, now: number): Promise<string | null> {
   if (!kv) return null;
   let texts = kvTexts.get(kv);

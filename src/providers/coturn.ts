@@ -18,7 +18,7 @@ export function coturnProvider(turn: TurnConfig): Provider {
       const issued = await issueTurnCredentials({ sub, userHash }, turn, ttlSeconds, now);
       const expiresAt = issued.expiresAt * 1000;
       const { username, credential } = issued;
-      const steered = await steer?.();
+      const steered = steer ? await steer() : undefined;
       if (!steered)
         return { iceServers: credentialIceServers(turn.stunUrls, turn.urls, username, credential), expiresAt };
       if (steered.urlGroups.length === 0) throw providerError("coturn", "all_nodes_unhealthy");

@@ -12,7 +12,7 @@ import { loadConfig, MIN_TTL_SECONDS } from "../config";
 import { CREDENTIAL_REPLY_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
 import { resolveCredentials } from "../providers/resolve";
-import { type SteeredUrls, steerIceUrls } from "../fleet";
+import { fleetKnownAbsent, type SteeredUrls, steerIceUrls } from "../fleet";
 
 export const CredentialsQuery = schema((z) =>
   z.strictObject({
@@ -48,7 +48,8 @@ export async function credentials(c: Context<AppEnv>): Promise<Response> {
     now: Date.now(),
     kv: c.env.TURN_CACHE,
     waitUntil: background(c),
-    steer,
+    // Without a fleet (known from this isolate's last look), coturn answers from TURN_URLS at once.
+    steer: fleetKnownAbsent(c.env) ? undefined : steer,
   });
   const log = c.get("log");
   log.provider = resolved.provider;
