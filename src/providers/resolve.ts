@@ -9,7 +9,8 @@
  * answers: 503 `upstream_unavailable`.
  */
 import { type CacheScope, credentialsKey } from "../cache/keys";
-import { cachedCredentials, type Fresh, resetCacheTiers } from "../cache/tiered";
+import { remember } from "../bounded";
+import { cachedCredentials, type Fresh, hotCredentials, resetCacheTiers, type TierOptions } from "../cache/tiered";
 import type { Config } from "../config";
 import type { IceServer } from "../credentials/issue";
 import { AppError } from "../errors";
@@ -59,16 +60,26 @@ interface Answer {
 export async function resolveCredentials(input: ResolveInput): Promise<Resolved> {
   const { config } = input;
   const reasons: string[] = [];
-  const attempt = (provider: Provider): Promise<Answer | undefined> =>
-    fromProvider(provider, input, reasons).then(
-      (fresh) => ({ provider: provider.name, fresh }),
-      (error: unknown) => {
-        // A configuration mistake (a bad TURN_FLEET, say) is the operator's to fix, not a reason to fail over.
-        if (error instanceof AppError && error.code === "not_configured") throw error;
-        reasons.push(error instanceof AppError && error.reason ? error.reason : `provider:${provider.name}:error`);
-        return undefined;
-      },
+  const failed = (provider: Provider, error: unknown): undefined => {
+    // A configuration mistake (a bad TURN_FLEET, say) is the operator's to fix, not a reason to fail over.
+    if (error instanceof AppError && error.code === "not_configured") throw error;
+    reasons.push(error instanceof AppError && error.reason ? error.reason : `provider:${provider.name}:error`);
+    return undefined;
+  };
+  /** An answer from the isolate's cache comes back as it is; anything else as a promise. */
+  const attempt = (provider: Provider): Answer | undefined | Promise<Answer | undefined> => {
+    let fresh: Fresh | Promise<Fresh>;
+    try {
+      fresh = fromProvider(provider, input, reasons);
+    } catch (error) {
+      return failed(provider, error);
+    }
+    if (!(fresh instanceof Promise)) return { provider: provider.name, fresh };
+    return fresh.then(
+      (value) => ({ provider: provider.name, fresh: value }),
+      (error: unknown) => failed(provider, error),
     );
+  };
   const providers = input.only ? providersNamed(config, input.only) : configuredProviders(config);
   let answers: Answer[] = [];
   if (config.upstream.mode === "merge" && !input.only) {
@@ -76,7 +87,8 @@ export async function resolveCredentials(input: ResolveInput): Promise<Resolved>
     answers = lasting(answers, input, reasons);
   } else {
     for (const provider of providers) {
-      const answer = await attempt(provider);
+      const pending = attempt(provider);
+      const answer = pending instanceof Promise ? await pending : pending;
       if (answer) {
         answers.push(answer);
         break;
@@ -119,7 +131,11 @@ function lasting(answers: Answer[], input: ResolveInput, reasons: string[]): Ans
   return [longest];
 }
 
-async function fromProvider(provider: Provider, input: ResolveInput, reasons: string[]): Promise<Fresh> {
+/** Each cached provider's cache keys, by ttl and scope: made once (a fingerprint), then looked up. */
+const cacheKeys = new WeakMap<Provider, Map<string, string>>();
+const MAX_CACHE_KEYS = 1024;
+
+function fromProvider(provider: Provider, input: ResolveInput, reasons: string[]): Fresh | Promise<Fresh> {
   const { config } = input;
   const { timeoutMs } = config.upstream;
   // A cached provider is asked for the longest lifetime, so every `?ttl=` shares its one credential.
@@ -145,14 +161,13 @@ async function fromProvider(provider: Provider, input: ResolveInput, reasons: st
       now,
     );
   if (!provider.cacheIdentity) {
-    const fresh = await call(input.now);
-    for (const reason of fresh.dropped ?? []) reasons.push(`provider:${provider.name}:dropped_${reason}`);
-    return fresh;
+    return call(input.now).then((fresh) => {
+      for (const reason of fresh.dropped ?? []) reasons.push(`provider:${provider.name}:dropped_${reason}`);
+      return fresh;
+    });
   }
-  const scope: CacheScope =
-    config.cache.scope === "user" ? { kind: "user", userHash: input.userHash } : { kind: "global" };
-  const key = await credentialsKey(provider.name, provider.cacheIdentity(ttlSeconds), scope);
-  return cachedCredentials(key, call, {
+  const userScope = config.cache.scope === "user";
+  const options: TierOptions = {
     provider: provider.name,
     kv: input.kv,
     now: input.now,
@@ -162,6 +177,17 @@ async function fromProvider(provider: Provider, input: ResolveInput, reasons: st
     note: (reason) => reasons.push(reason),
     report: (event, reason) =>
       console.log(JSON.stringify({ msg: "provider_cache", event, provider: provider.name, reason })),
+  };
+  let keys = cacheKeys.get(provider);
+  if (!keys) cacheKeys.set(provider, (keys = new Map()));
+  const slot = userScope ? `${ttlSeconds}:${input.userHash}` : `${ttlSeconds}`;
+  const known = keys.get(slot);
+  if (known !== undefined) return hotCredentials(known, call, options) ?? cachedCredentials(known, call, options);
+  const scope: CacheScope = userScope ? { kind: "user", userHash: input.userHash } : { kind: "global" };
+  const identity = provider.cacheIdentity(ttlSeconds);
+  return credentialsKey(provider.name, identity, scope).then((key) => {
+    remember(keys, slot, key, MAX_CACHE_KEYS);
+    return cachedCredentials(key, call, options);
   });
 }
 
