@@ -2,11 +2,11 @@
  * Builds the icegate app: middleware, routes, and the one error path. Every error, thrown
  * anywhere, leaves as `{"error":{"code","message"}}`; the detailed reason goes to the log line.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { originPolicy } from "./auth/origin";
 import { AppError } from "./errors";
-import { requestBounds } from "./http/bounds";
+import { requestTooLarge } from "./http/bounds";
 import { completeSecurityHeaders, presetSecurityHeaders } from "./http/headers";
 import { startRequestLog, writeRequestLog } from "./log";
 import { revocations, revoke } from "./routes/admin";
@@ -37,13 +37,16 @@ export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   // The request log and the security headers in one middleware frame (one composition step, not two):
   // the headers are completed before the log line reads the reply's status.
+  // The bounds are checked in the same frame, before anything reads the request.
   app.use(async function edge(c, next) {
     const started = startRequestLog(c);
     presetSecurityHeaders(c);
-    await next();
+    const tooLarge = requestTooLarge(c);
+    if (tooLarge) c.res = errorResponse(tooLarge, c);
+    else await next();
     completeSecurityHeaders(c);
     writeRequestLog(c, started);
-  }, requestBounds());
+  });
   app.use("/api/turn/credentials", originPolicy(ROUTES["/api/turn/credentials"]));
   app.use("/api/turn/rest", originPolicy(ROUTES["/api/turn/rest"]));
 
@@ -69,15 +72,18 @@ export function buildApp(): Hono<AppEnv> {
     }
     return new AppError("not_found", "No such route.").toResponse();
   });
-  app.onError((error, c) => {
-    const log = c.get("log") ?? {};
-    if (error instanceof AppError) {
-      if (error.reason) log.reason = error.reason;
-      return error.toResponse();
-    }
-    // Anything else is a bug: log its type only (messages can carry request data), answer generically.
-    log.error = error.name;
-    return new AppError("internal_error", "Internal error.").toResponse();
-  });
+  app.onError(errorResponse);
   return app;
+}
+
+/** The one error path: an AppError answers as itself, with its reason logged; anything else is a 500. */
+function errorResponse(error: Error, c: Context<AppEnv>): Response {
+  const log = c.get("log") ?? {};
+  if (error instanceof AppError) {
+    if (error.reason) log.reason = error.reason;
+    return error.toResponse();
+  }
+  // Anything else is a bug: log its type only (messages can carry request data), answer generically.
+  log.error = error.name;
+  return new AppError("internal_error", "Internal error.").toResponse();
 }
