@@ -43,3 +43,22 @@ export async function issueTurnCredentials(
   const { username, credential } = rememberedTurnCredential(options) ?? (await mintTurnCredential(options));
   return { username, credential, expiresAt, ttl: ttlSeconds, userHash };
 }
+
+/**
+ * The credentials issueTurnCredentials would answer, when this isolate has them already (the same user
+ * within the same second, the user's hash known): no await, no HMAC. Otherwise undefined.
+ */
+export function knownTurnCredentials(
+  principal: Pick<Principal, "sub"> & { userHash?: string },
+  turn: TurnConfig,
+  ttlSeconds: number,
+  now = Date.now(),
+): IssuedCredentials | undefined {
+  if (!turn.enabled) return undefined;
+  const userHash = principal.userHash ?? rememberedUserHash(principal.sub, turn.secret);
+  if (userHash === undefined) return undefined;
+  const userId = turn.userIdMode === "hash" ? userHash : turnUserId(principal.sub, turn.separator, userHash);
+  const expiresAt = Math.floor(now / 1000) + ttlSeconds;
+  const known = rememberedTurnCredential({ secret: turn.secret, userId, expiresAt, separator: turn.separator });
+  return known && { username: known.username, credential: known.credential, expiresAt, ttl: ttlSeconds, userHash };
+}

@@ -5,7 +5,7 @@
  * provider. Without one, TURN_URLS.
  */
 import type { TurnConfig } from "../config";
-import { issueTurnCredentials } from "../credentials/issue";
+import { issueTurnCredentials, knownTurnCredentials } from "../credentials/issue";
 import { providerError } from "./http";
 import { credentialIceServers } from "./ice";
 import type { Provider } from "./provider";
@@ -24,6 +24,16 @@ export function coturnProvider(turn: TurnConfig): Provider {
       if (steered.urlGroups.length === 0) throw providerError("coturn", "all_nodes_unhealthy");
       const stun = turn.stunUrls.length > 0 ? [{ urls: turn.stunUrls }] : [];
       return { iceServers: [...stun, ...steered.urlGroups.map((urls) => ({ urls, username, credential }))], expiresAt };
+    },
+    known({ sub, userHash, ttlSeconds, now, steer }) {
+      if (steer) return undefined;
+      const issued = knownTurnCredentials({ sub, userHash }, turn, ttlSeconds, now);
+      if (!issued) return undefined;
+      const { username, credential } = issued;
+      return {
+        iceServers: credentialIceServers(turn.stunUrls, turn.urls, username, credential),
+        expiresAt: issued.expiresAt * 1000,
+      };
     },
   };
 }

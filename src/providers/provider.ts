@@ -52,4 +52,9 @@ export interface Provider {
   cacheIdentity?: (ttlSeconds: number) => CacheIdentity;
   /** Credentials, or an AppError `upstream_unavailable` whose reason is `provider:<name>:<why>`. */
   issue(request: ProviderRequest): Promise<ProviderResult>;
+  /**
+   * The answer `issue` would give, when the provider has it already and needs no await for it (coturn: a
+   * credential this isolate minted this second for this user, with no fleet to steer to); else undefined.
+   */
+  known?(request: ProviderRequest): ProviderResult | undefined;
 }

@@ -15,10 +15,10 @@ import type { Config } from "../config";
 import type { IceServer } from "../credentials/issue";
 import { AppError } from "../errors";
 import type { SteeredUrls } from "../fleet";
-import { resetBreakers, withBreaker } from "./breaker";
+import { breakerAllows, recordSuccess, resetBreakers, withBreaker } from "./breaker";
 import { UPSTREAM_MESSAGE } from "./http";
 import { servedIceServers } from "./ice";
-import type { Provider, ProviderName } from "./provider";
+import type { Provider, ProviderName, ProviderRequest } from "./provider";
 import { configuredProviders, providersNamed } from "./registry";
 
 /** How much longer than PROVIDER_TIMEOUT_MS a request waits for an upstream call another request made. */
@@ -140,27 +140,28 @@ function fromProvider(provider: Provider, input: ResolveInput, reasons: string[]
   const { timeoutMs } = config.upstream;
   // A cached provider is asked for the longest lifetime, so every `?ttl=` shares its one credential.
   const ttlSeconds = provider.cacheIdentity ? config.turn.ttlSeconds : input.ttlSeconds;
+  let signal: AbortSignal | undefined;
+  const request: ProviderRequest = {
+    sub: input.sub,
+    userHash: input.userHash,
+    perUserId: config.cache.scope === "user" ? input.userHash : undefined,
+    ttlSeconds,
+    now: input.now,
+    // Made when a provider reads it (one that calls out): local minting starts no timer.
+    get signal() {
+      return (signal ??= AbortSignal.timeout(timeoutMs));
+    },
+    steer: input.steer,
+  };
   const call = (now: number) =>
-    withBreaker(
-      provider.name,
-      () => {
-        let signal: AbortSignal | undefined;
-        return provider.issue({
-          sub: input.sub,
-          userHash: input.userHash,
-          perUserId: config.cache.scope === "user" ? input.userHash : undefined,
-          ttlSeconds,
-          now,
-          // Made when a provider reads it (one that calls out): local minting starts no timer.
-          get signal() {
-            return (signal ??= AbortSignal.timeout(timeoutMs));
-          },
-          steer: input.steer,
-        });
-      },
-      now,
-    );
+    withBreaker(provider.name, () => provider.issue(now === input.now ? request : { ...request, now }), now);
   if (!provider.cacheIdentity) {
+    // What the provider has already (coturn's credential minted this second) is a success like any other.
+    const known = provider.known?.(request);
+    if (known && breakerAllows(provider.name, input.now)) {
+      recordSuccess(provider.name);
+      return known;
+    }
     return call(input.now).then((fresh) => {
       for (const reason of fresh.dropped ?? []) reasons.push(`provider:${provider.name}:dropped_${reason}`);
       return fresh;

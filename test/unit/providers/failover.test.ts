@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { configuredProviders } from "../../../src/providers/registry";
 import { credentialsKey } from "../../../src/cache/keys";
 import { loadConfig } from "../../../src/config";
-import { OPEN_MS } from "../../../src/providers/breaker";
+import { OPEN_MS, recordFailure } from "../../../src/providers/breaker";
 import { REFRESH_RETRY_MS } from "../../../src/cache/tiered";
 import { env } from "cloudflare:workers";
 import { providerEnv } from "../../support/fakes/env";
@@ -175,6 +175,17 @@ describe("failover between providers", () => {
       expect(providers.fake.count("cloudflare")).toBe(4);
       expect(logs.requests().at(-1)).toMatchObject({ provider: "cloudflare" });
       expect(trial.body.iceServers[1]!.username).toMatch(/^cf-user-/);
+    });
+
+    it("does not serve coturn's credential minted this second while coturn's circuit is open", async () => {
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+      const changes = providerEnv("coturn,cloudflare");
+      expect((await ask(changes)).status).toBe(200);
+      expect(logs.requests().at(-1)).toMatchObject({ provider: "coturn" });
+      for (let i = 0; i < 3; i++) recordFailure("coturn", Date.now());
+      const reply = await ask(changes);
+      expect(reply.status).toBe(200);
+      expect(logs.requests().at(-1)).toMatchObject({ provider: "cloudflare", reason: "provider:coturn:circuit_open" });
     });
 
     it("answers 503 at once when every provider's circuit is open and nothing is cached", async () => {
