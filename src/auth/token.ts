@@ -60,7 +60,8 @@ function invalidToken(reason: string): AppError {
  */
 export function knownPrincipal(authorization: string | undefined, auth: AuthConfig): Principal | undefined {
   if (authorization === undefined || authorization === "") return auth.allowAnonymous ? ANONYMOUS : undefined;
-  if (authorization.length > MAX_TOKEN_LENGTH || authorization.slice(0, 7).toLowerCase() !== "bearer ") return undefined;
+  if (authorization.length > MAX_TOKEN_LENGTH || authorization.slice(0, 7).toLowerCase() !== "bearer ")
+    return undefined;
   // Only tokens that matched BEARER and verified are remembered: the lookup needs no pattern match first.
   return recentlyVerified(authorization.slice(7), auth, Date.now());
 }

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearJwksCache } from "../../../src/auth/jwks";
-import { authenticate } from "../../../src/auth/token";
+import { authenticate, knownPrincipal } from "../../../src/auth/token";
 import { loadConfig } from "../../../src/config";
 import { bearer, call, type EnvChanges, signToken, testEnv } from "../../support/worker-fetch";
 import { TEST_SECRETS } from "../../support/test-env";
@@ -147,6 +147,44 @@ describe("tokens verified once per isolate", () => {
     const [header, payload] = token.split(".");
     const forged = `${header}.${payload}.${base64url("not-the-signature-of-this-token!")}`;
     await expect(authenticate(`Bearer ${forged}`, auth)).rejects.toMatchObject(invalid);
+  });
+
+  it("knows a verified token without an await (knownPrincipal), and nothing it has not verified", async () => {
+    const auth = authOf();
+    const token = await signToken({ sub: "known-user" });
+    expect(knownPrincipal(`Bearer ${token}`, auth), "not verified yet").toBeUndefined();
+    await authenticate(`Bearer ${token}`, auth);
+    expect(knownPrincipal(`Bearer ${token}`, auth)).toEqual({ sub: "known-user", anonymous: false });
+    expect(knownPrincipal(`bearer ${token}`, auth), "the scheme is case-insensitive").toEqual({
+      sub: "known-user",
+      anonymous: false,
+    });
+    const [header, payload] = token.split(".");
+    expect(knownPrincipal(`Bearer ${header}.${payload}.${base64url("another signature")}`, auth)).toBeUndefined();
+    expect(knownPrincipal(`Basic ${token}`, auth), "another scheme").toBeUndefined();
+    expect(knownPrincipal(`Bearer ${token} `, auth), "trailing text").toBeUndefined();
+    expect(knownPrincipal(`Bearer ${token}`, authOf({ AUTH_JWT_SECRET: PREVIOUS_SECRET })), "other settings").toBe(
+      undefined,
+    );
+  });
+
+  it("knows the anonymous caller only where anonymous access is allowed", () => {
+    expect(knownPrincipal(undefined, authOf({ ALLOW_ANONYMOUS: "true" }))).toEqual({
+      sub: "anonymous",
+      anonymous: true,
+    });
+    expect(knownPrincipal("", authOf({ ALLOW_ANONYMOUS: "true" }))).toEqual({ sub: "anonymous", anonymous: true });
+    expect(knownPrincipal(undefined, authOf({ ALLOW_ANONYMOUS: "false" }))).toBeUndefined();
+  });
+
+  it("never honours a remembered token without an await once it has expired", async () => {
+    const auth = authOf();
+    const exp = Math.floor(Date.now() / 1000) + 5;
+    const token = await signToken({ expiresIn: exp });
+    await authenticate(`Bearer ${token}`, auth);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime((exp + 31) * 1000);
+    expect(knownPrincipal(`Bearer ${token}`, auth)).toBeUndefined();
   });
 
   it("carries nothing over to other auth settings: a token of a rotated-out secret is refused", async () => {

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AppError } from "../../../src/errors";
-import { loadFleet } from "../../../src/fleet/load";
+import { fleetKnownAbsent, loadFleet } from "../../../src/fleet/load";
 import { fleetSettings } from "../../../src/fleet/settings";
 import { testEnv } from "../../support/worker-fetch";
 import { fleetOf, node } from "./fixtures";
@@ -90,5 +90,28 @@ describe("fleetSettings", () => {
     ["TURN_HEALTH_INTERVAL_SECONDS", "30"],
   ])("refuses %s=%s with 503 not_configured naming it", (name, value) => {
     expect(() => fleetSettings(testEnv({ [name]: value }))).toThrow(`${name} is missing or invalid`);
+  });
+});
+
+describe("fleetKnownAbsent: no fleet, known without an await", () => {
+  it("is known only after this isolate read the KV key empty, and for the KV cache's 60 s", async () => {
+    const vars = testEnv({ TURN_FLEET_KV_KEY: "fleet:never" });
+    expect(fleetKnownAbsent(vars, T0), "not read yet").toBe(false);
+    expect(await loadFleet(vars, T0)).toBeUndefined();
+    expect(fleetKnownAbsent(vars, T0 + 59_999)).toBe(true);
+    expect(fleetKnownAbsent(vars, T0 + 60_000), "the look is a minute old").toBe(false);
+  });
+
+  it("is never known while a fleet is in KV or in TURN_FLEET", async () => {
+    const vars = testEnv({ TURN_FLEET_KV_KEY: "fleet:present" });
+    await env.TURN_CACHE.put("fleet:present", fleetText("kv-node"));
+    expect((await loadFleet(vars, T0))?.nodes[0]!.id).toBe("kv-node");
+    expect(fleetKnownAbsent(vars, T0)).toBe(false);
+    expect(fleetKnownAbsent(testEnv({ TURN_FLEET: fleetText("var-node") }), T0)).toBe(false);
+  });
+
+  it("is known at once without a KV namespace, and never for a fleet variable it cannot read", () => {
+    expect(fleetKnownAbsent(testEnv({ TURN_CACHE: undefined }), T0)).toBe(true);
+    expect(fleetKnownAbsent(testEnv({ MAX_ICE_SERVERS: "9" }), T0), "invalid settings: loadFleet says why").toBe(false);
   });
 });
