@@ -44,8 +44,8 @@ import {
 } from "./bench/wrangler.mjs";
 
 const HELP = `usage: node scripts/bench.mjs [options]
-  --rounds N             rounds per side and path (default 5)
-  --duration S           seconds per round (default 5)
+  --rounds N             rounds per side and path (default 9)
+  --duration S           seconds per round (default 3)
   --connections C        concurrent connections (default 50)
   --upstream-requests N  requests for the upstream-amplification count (default 10000)
   --browser-samples N    pages per browser and ICE server list (default 7)
@@ -84,8 +84,10 @@ const positive = (value, fallback, name) => {
 };
 const quick = args.quick;
 const options = {
-  rounds: Math.round(positive(args.rounds, quick ? 1 : 5, "rounds")),
-  duration: positive(args.duration, quick ? 1 : 5, "duration"),
+  // Many short rounds rather than a few long ones: each round's ratios compare sides loaded seconds apart, so
+  // the machine's speed drifting (a shared host) moves a round's sides together, and the median has more rounds.
+  rounds: Math.round(positive(args.rounds, quick ? 1 : 9, "rounds")),
+  duration: positive(args.duration, quick ? 1 : 3, "duration"),
   connections: Math.round(positive(args.connections, 50, "connections")),
   upstreamRequests: Math.round(positive(args["upstream-requests"], quick ? 2_000 : 10_000, "upstream-requests")),
   browserSamples: Math.round(positive(args["browser-samples"], quick ? 1 : 7, "browser-samples")),
