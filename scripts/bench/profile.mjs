@@ -12,8 +12,9 @@
 // (Response, headers, crypto) more than JavaScript, so read shares, not absolute times; `npm run bench`
 // measures throughput without a profiler.
 //
-//   node scripts/bench/profile.mjs [--path anonymous|hs256|cloudflare|all] [--seconds S] [--connections C]
-//                                  [--interval US] [--startup-runs N] [--top N]
+//   node scripts/bench/profile.mjs [--path anonymous|hs256|cloudflare|all] [--rounds N] [--seconds S]
+//                                  [--connections C] [--interval US] [--startup-runs N] [--top N]
+// Per path, icegate and the floor are profiled in turn, N slices of S seconds each (default 4 × 3 s).
 import autocannon from "autocannon";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,7 +29,8 @@ const PATHS = ["anonymous", "hs256", "cloudflare"];
 const { values } = parseArgs({
   options: {
     path: { type: "string", default: "all" },
-    seconds: { type: "string", default: "8" },
+    seconds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "4" },
     connections: { type: "string", default: "8" },
     interval: { type: "string", default: "100" },
     "startup-runs": { type: "string", default: "10" },
@@ -38,6 +40,7 @@ const { values } = parseArgs({
 const paths = values.path === "all" ? PATHS : [values.path];
 if (paths.some((path) => !PATHS.includes(path))) throw new Error(`--path: one of ${PATHS.join(", ")} or all`);
 const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 const top = Number(values.top);
 
@@ -78,29 +81,47 @@ try {
   });
   for (const path of paths) {
     const { vars, requests } = await pathSetup(path, upstream.url);
-    const worker = await requestProfile(`console.log = () => {};\n${script}`, date, vars, requests);
-    // The floor answers the worker's own reply, with the worker's reply headers, to the same requests.
-    const replyHeaders = Object.fromEntries(
-      [...worker.reply.headers].filter(([name]) => !["content-type", "content-length"].includes(name)),
-    );
-    const floor = await requestProfile(
-      `console.log = () => {};\n${floorScript}`,
-      date,
-      { BENCH_BODIES: JSON.stringify({ reply: worker.reply.body }), BENCH_REPLY_HEADERS: JSON.stringify(replyHeaders) },
-      requests.map((request) => ({ ...request, path: "/floor/reply" })),
-    );
-    const perRequest = (run) => activeMicros([run.profile]) / run.ok;
-    const added = perRequest(worker) - perRequest(floor);
-    console.log(
-      `\n## ${path}: ${worker.ok} replies in ${seconds} s at ${connections} connection(s)${worker.failed ? `, ${worker.failed} not 2xx` : ""}\n`,
-    );
-    console.log(
-      `icegate ${perRequest(worker).toFixed(1)} µs of CPU per request, the floor ${perRequest(floor).toFixed(1)} µs ` +
-        `(${floor.ok} replies${floor.failed ? `, ${floor.failed} not 2xx` : ""}): icegate adds ${added.toFixed(1)} µs, ` +
-        `${((100 * added) / perRequest(worker)).toFixed(0)} % of its own.\n`,
-    );
-    printComparison(worker, floor);
-    printProfile([worker.profile], { unit: "µs per request", divide: worker.ok, top });
+    const worker = await loadedWorker(`console.log = () => {};\n${script}`, date, vars, requests);
+    let floor;
+    try {
+      // The floor answers the worker's own reply, with the worker's reply headers, to the same requests.
+      const replyHeaders = Object.fromEntries(
+        [...worker.reply.headers].filter(([name]) => !["content-type", "content-length"].includes(name)),
+      );
+      floor = await loadedWorker(
+        `console.log = () => {};\n${floorScript}`,
+        date,
+        {
+          BENCH_BODIES: JSON.stringify({ reply: worker.reply.body }),
+          BENCH_REPLY_HEADERS: JSON.stringify(replyHeaders),
+        },
+        requests.map((request) => ({ ...request, path: "/floor/reply" })),
+      );
+      // Slices taken in turn, so that the machine's speed drifting hits both sides alike.
+      const mine = [];
+      const theirs = [];
+      for (let round = 0; round < rounds; round++) {
+        mine.push(await profileSlice(worker));
+        theirs.push(await profileSlice(floor));
+      }
+      const perRequest = (slice) => activeMicros([slice.profile]) / slice.ok;
+      const added = median(mine.map((slice, round) => perRequest(slice) - perRequest(theirs[round])));
+      const [me, them] = [merged(mine), merged(theirs)];
+      console.log(
+        `\n## ${path}: ${me.ok} replies in ${rounds} × ${seconds} s at ${connections} connection(s)` +
+          `${me.failed ? `, ${me.failed} not 2xx` : ""}\n`,
+      );
+      console.log(
+        `icegate ${median(mine.map(perRequest)).toFixed(1)} µs of CPU per request, the floor ` +
+          `${median(theirs.map(perRequest)).toFixed(1)} µs (${them.ok} replies${them.failed ? `, ${them.failed} not 2xx` : ""}), ` +
+          `medians of ${rounds} slices each: icegate adds ${added.toFixed(1)} µs (median of the slices' differences).\n`,
+      );
+      printComparison(me, them);
+      printProfile(me.profiles, { unit: "µs per request", divide: me.ok, top });
+    } finally {
+      await floor?.stop();
+      await worker.stop();
+    }
   }
 } finally {
   await upstream?.close();
@@ -195,7 +216,8 @@ async function startupProfile(script, date) {
   }
 }
 
-async function requestProfile(script, date, vars, requests) {
+/** A warmed-up worker with the inspector on, its first reply, and the requests to load it with. */
+async function loadedWorker(script, date, vars, requests) {
   const worker = await profiledWorker({
     compatibilityDate: date,
     modules: [{ type: "ESModule", path: "/index.js", contents: script }],
@@ -211,33 +233,56 @@ async function requestProfile(script, date, vars, requests) {
     await load(2); // warm-up: JIT, the isolate's caches
     await worker.send("Profiler.enable");
     await worker.send("Profiler.setSamplingInterval", { interval: Number(values.interval) });
-    await worker.send("Profiler.start");
-    const result = await load(seconds);
-    const { profile } = await worker.send("Profiler.stop");
-    return { profile, reply, ok: result["2xx"], failed: result.non2xx + result.errors + result.timeouts };
-  } finally {
+    return { ...worker, reply, load };
+  } catch (error) {
     await worker.stop();
+    throw error;
   }
 }
 
+/** One profiled slice of load. */
+async function profileSlice(worker) {
+  await worker.send("Profiler.start");
+  const result = await worker.load(seconds);
+  const { profile } = await worker.send("Profiler.stop");
+  return { profile, ok: result["2xx"], failed: result.non2xx + result.errors + result.timeouts };
+}
+
+/** Slices as one: their profiles, replies and failures. */
+function merged(slices) {
+  return {
+    profiles: slices.map((slice) => slice.profile),
+    ok: slices.reduce((sum, slice) => sum + slice.ok, 0),
+    failed: slices.reduce((sum, slice) => sum + slice.failed, 0),
+  };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** Self time (µs) by frame: the script's own functions summed as one row, the runtime's frames by name. */
-function selfByPart(profile) {
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+function selfByPart(profiles) {
   const parts = new Map();
-  profile.samples.forEach((id, index) => {
-    const frame = nodes.get(id).callFrame;
-    if (frame.functionName === "(idle)") return;
-    const delta = Math.min(profile.timeDeltas[index], 4 * Number(values.interval));
-    const part = frame.url.endsWith("index.js") ? "the worker's own JavaScript" : frame.functionName || "(anonymous)";
-    parts.set(part, (parts.get(part) ?? 0) + delta);
-  });
+  for (const profile of profiles) {
+    const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    profile.samples.forEach((id, index) => {
+      const frame = nodes.get(id).callFrame;
+      if (frame.functionName === "(idle)") return;
+      const delta = Math.min(profile.timeDeltas[index], 4 * Number(values.interval));
+      const part = frame.url.endsWith("index.js") ? "the worker's own JavaScript" : frame.functionName || "(anonymous)";
+      parts.set(part, (parts.get(part) ?? 0) + delta);
+    });
+  }
   return parts;
 }
 
 /** icegate against the floor, per request: its own JavaScript, and each runtime frame (Response, GC, …). */
 function printComparison(worker, floor) {
-  const mine = selfByPart(worker.profile);
-  const theirs = selfByPart(floor.profile);
+  const mine = selfByPart(worker.profiles);
+  const theirs = selfByPart(floor.profiles);
   const names = [...new Set([...mine.keys(), ...theirs.keys()])];
   const per = (map, name, ok) => (map.get(name) ?? 0) / ok;
   const rows = names
