@@ -40,22 +40,21 @@ export interface TierOptions {
 }
 
 /**
- * The isolate's entry for `key` if it may be served (refreshed in the background when due), or undefined:
- * the common case, answered without an await.
+ * The cached entry for `key` if it may be served, otherwise `load()`'s, stored in both tiers. An entry in
+ * the isolate's memory (the common case) comes back as it is, without a promise.
  */
-export function hotCredentials(key: string, load: Load, options: TierOptions): CacheEntry | undefined {
+export function cachedCredentials(key: string, load: Load, options: TierOptions): CacheEntry | Promise<CacheEntry> {
   const { now, minRemainingSeconds } = options;
   const hot = memoryGet(key, now);
-  if (!hot || !isServable(hot, now, minRemainingSeconds)) return undefined;
-  refreshIfDue(key, hot, load, options);
-  return hot;
+  if (hot && isServable(hot, now, minRemainingSeconds)) {
+    refreshIfDue(key, hot, load, options);
+    return hot;
+  }
+  return fromKvOrUpstream(key, load, options);
 }
 
-/** The cached entry for `key` if it may be served, otherwise `load()`'s, stored in both tiers. */
-export async function cachedCredentials(key: string, load: Load, options: TierOptions): Promise<CacheEntry> {
+async function fromKvOrUpstream(key: string, load: Load, options: TierOptions): Promise<CacheEntry> {
   const { now, minRemainingSeconds } = options;
-  const hot = hotCredentials(key, load, options);
-  if (hot) return hot;
   const { entry: read, problem } = await kvRead(options.kv, key);
   if (problem) options.note(`cache:${problem}`);
   const stored = read && isSound(read, now) ? read : undefined;

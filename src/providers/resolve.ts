@@ -10,7 +10,7 @@
  */
 import { type CacheScope, credentialsKey } from "../cache/keys";
 import { remember } from "../bounded";
-import { cachedCredentials, type Fresh, hotCredentials, resetCacheTiers, type TierOptions } from "../cache/tiered";
+import { cachedCredentials, type Fresh, resetCacheTiers, type TierOptions } from "../cache/tiered";
 import type { Config } from "../config";
 import type { IceServer } from "../credentials/issue";
 import { AppError } from "../errors";
@@ -140,24 +140,25 @@ function fromProvider(provider: Provider, input: ResolveInput, reasons: string[]
   const { timeoutMs } = config.upstream;
   // A cached provider is asked for the longest lifetime, so every `?ttl=` shares its one credential.
   const ttlSeconds = provider.cacheIdentity ? config.turn.ttlSeconds : input.ttlSeconds;
-  let signal: AbortSignal | undefined;
-  const request: ProviderRequest = {
-    sub: input.sub,
-    userHash: input.userHash,
-    perUserId: config.cache.scope === "user" ? input.userHash : undefined,
-    ttlSeconds,
-    now: input.now,
-    // Made when a provider reads it (one that calls out): local minting starts no timer.
-    get signal() {
-      return (signal ??= AbortSignal.timeout(timeoutMs));
-    },
-    steer: input.steer,
+  const requestAt = (now: number): ProviderRequest => {
+    let signal: AbortSignal | undefined;
+    return {
+      sub: input.sub,
+      userHash: input.userHash,
+      perUserId: config.cache.scope === "user" ? input.userHash : undefined,
+      ttlSeconds,
+      now,
+      // Made when a provider reads it (one that calls out): local minting starts no timer.
+      get signal() {
+        return (signal ??= AbortSignal.timeout(timeoutMs));
+      },
+      steer: input.steer,
+    };
   };
-  const call = (now: number) =>
-    withBreaker(provider.name, () => provider.issue(now === input.now ? request : { ...request, now }), now);
+  const call = (now: number) => withBreaker(provider.name, () => provider.issue(requestAt(now)), now);
   if (!provider.cacheIdentity) {
     // What the provider has already (coturn's credential minted this second) is a success like any other.
-    const known = provider.known?.(request);
+    const known = provider.known?.(requestAt(input.now));
     if (known && breakerAllows(provider.name, input.now)) {
       recordSuccess(provider.name);
       return known;
@@ -182,8 +183,8 @@ function fromProvider(provider: Provider, input: ResolveInput, reasons: string[]
   let keys = cacheKeys.get(provider);
   if (!keys) cacheKeys.set(provider, (keys = new Map()));
   const slot = userScope ? `${ttlSeconds}:${input.userHash}` : `${ttlSeconds}`;
-  const known = keys.get(slot);
-  if (known !== undefined) return hotCredentials(known, call, options) ?? cachedCredentials(known, call, options);
+  const knownKey = keys.get(slot);
+  if (knownKey !== undefined) return cachedCredentials(knownKey, call, options);
   const scope: CacheScope = userScope ? { kind: "user", userHash: input.userHash } : { kind: "global" };
   const identity = provider.cacheIdentity(ttlSeconds);
   return credentialsKey(provider.name, identity, scope).then((key) => {
