@@ -36,12 +36,10 @@ export async function issueTurnCredentials(
     principal.userHash ??
     rememberedUserHash(principal.sub, turn.secret) ??
     (await hashedUserId(principal.sub, turn.secret));
-  const userId = turn.userIdMode === "hash" ? userHash : turnUserId(principal.sub, turn.separator, userHash);
-  const expiresAt = Math.floor(now / 1000) + ttlSeconds;
-  const options = { secret: turn.secret, userId, expiresAt, separator: turn.separator };
+  const options = mintOptions(principal.sub, userHash, turn, ttlSeconds, now);
   // Within the same second the same user's credential is usually known already: then no await at all.
-  const { username, credential } = rememberedTurnCredential(options) ?? (await mintTurnCredential(options));
-  return { username, credential, expiresAt, ttl: ttlSeconds, userHash };
+  const minted = rememberedTurnCredential(options) ?? (await mintTurnCredential(options));
+  return { ...minted, expiresAt: options.expiresAt, ttl: ttlSeconds, userHash };
 }
 
 /**
@@ -57,8 +55,13 @@ export function knownTurnCredentials(
   if (!turn.enabled) return undefined;
   const userHash = principal.userHash ?? rememberedUserHash(principal.sub, turn.secret);
   if (userHash === undefined) return undefined;
-  const userId = turn.userIdMode === "hash" ? userHash : turnUserId(principal.sub, turn.separator, userHash);
-  const expiresAt = Math.floor(now / 1000) + ttlSeconds;
-  const known = rememberedTurnCredential({ secret: turn.secret, userId, expiresAt, separator: turn.separator });
-  return known && { username: known.username, credential: known.credential, expiresAt, ttl: ttlSeconds, userHash };
+  const options = mintOptions(principal.sub, userHash, turn, ttlSeconds, now);
+  const known = rememberedTurnCredential(options);
+  return known && { ...known, expiresAt: options.expiresAt, ttl: ttlSeconds, userHash };
+}
+
+/** The user id (the hash, or the injective safe `sub`) and the expiry a credential is minted for. */
+function mintOptions(sub: string, userHash: string, turn: TurnConfig, ttlSeconds: number, now: number) {
+  const userId = turn.userIdMode === "hash" ? userHash : turnUserId(sub, turn.separator, userHash);
+  return { secret: turn.secret, userId, expiresAt: Math.floor(now / 1000) + ttlSeconds, separator: turn.separator };
 }
