@@ -6,13 +6,13 @@
  */
 import { schema } from "../zod";
 import { type HealthStatus, type HealthStore, healthStatus, kvHealthStore } from "./health";
-import { loadFleet } from "./load";
+import { fleetKnownAbsent, loadFleet } from "./load";
 import { fleetSettings } from "./settings";
 import { chooseNodes, type RequestPlace } from "./steer";
 
 export type { Fleet, FleetNode } from "./fleet";
 export { type HealthStore, kvHealthStore, memoryHealthStore, type NodeHealth } from "./health";
-export { fleetKnownAbsent, loadFleet } from "./load";
+export { loadFleet } from "./load";
 export { fleetSettings } from "./settings";
 export { chooseNodes, type RequestPlace, type Steering, type SteeredNode } from "./steer";
 
@@ -44,6 +44,17 @@ export interface SteeredUrls {
  * workerd builds the object on first access), or undefined when no fleet is configured (use TURN_URLS). Empty `urlGroups` means every node is unhealthy: fall back to the
  * next provider. Throws AppError `not_configured` for a bad TURN_FLEET or MAX_ICE_SERVERS.
  */
+/**
+ * Fleet steering for one request, as the coturn provider takes it (ResolveInput's `steer`): undefined while
+ * this isolate knows there is no fleet, so that coturn answers from TURN_URLS without an await.
+ */
+export function fleetSteering(
+  env: Cloudflare.Env,
+  cf: () => unknown,
+): (() => Promise<SteeredUrls | undefined>) | undefined {
+  return fleetKnownAbsent(env) ? undefined : () => steerIceUrls(env, cf);
+}
+
 export async function steerIceUrls(
   env: Cloudflare.Env,
   cf: () => unknown,

@@ -12,7 +12,7 @@ import { loadConfig, MIN_TTL_SECONDS } from "../config";
 import { CREDENTIAL_REPLY_HEADERS } from "../http/headers";
 import { parseParams } from "../http/query";
 import { resolveCredentials } from "../providers/resolve";
-import { fleetKnownAbsent, type SteeredUrls, steerIceUrls } from "../fleet";
+import { fleetSteering, type SteeredUrls } from "../fleet";
 
 export const CredentialsQuery = schema((z) =>
   z.strictObject({
@@ -39,7 +39,9 @@ export async function credentials(c: Context<AppEnv>): Promise<Response> {
   const principal = await authorize(c, config);
   const ttl = Math.min(query.ttl ?? config.turn.ttlSeconds, config.turn.ttlSeconds);
   let steering: SteeredUrls | undefined;
-  const steer = async () => (steering = await steerIceUrls(c.env, () => c.req.raw.cf));
+  // Without a fleet (known from this isolate's last look), coturn answers from TURN_URLS at once.
+  const steerer = fleetSteering(c.env, () => c.req.raw.cf);
+  const steer = steerer && (async () => (steering = await steerer()));
   const resolved = await resolveCredentials({
     config,
     sub: principal.sub,
@@ -48,8 +50,7 @@ export async function credentials(c: Context<AppEnv>): Promise<Response> {
     now: Date.now(),
     kv: c.env.TURN_CACHE,
     waitUntil: background(c),
-    // Without a fleet (known from this isolate's last look), coturn answers from TURN_URLS at once.
-    steer: fleetKnownAbsent(c.env) ? undefined : steer,
+    steer,
   });
   const log = c.get("log");
   log.provider = resolved.provider;

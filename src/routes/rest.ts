@@ -17,7 +17,7 @@ import { fingerprint, timingSafeEqual } from "../crypto";
 import type { IceServer } from "../credentials/issue";
 import { hashedUserId, restKeyPrincipal } from "../credentials/user-id";
 import { AppError, notConfigured } from "../errors";
-import { fleetKnownAbsent, steerIceUrls } from "../fleet";
+import { fleetSteering } from "../fleet";
 import { UPSTREAM_MESSAGE } from "../providers/http";
 import { resolveCredentials } from "../providers/resolve";
 import { isTurnUrl } from "../providers/url-rules";
@@ -134,7 +134,7 @@ export async function rest(c: Context<AppEnv>): Promise<Response> {
     now: Date.now(),
     kv: c.env.TURN_CACHE,
     waitUntil: background(c),
-    steer: fleetKnownAbsent(c.env) ? undefined : () => steerIceUrls(c.env, () => c.req.raw.cf),
+    steer: fleetSteering(c.env, () => c.req.raw.cf),
     only: config.upstream.restProviders,
   });
   log.provider = resolved.provider;
