@@ -15,6 +15,8 @@
 //   node scripts/bench/profile.mjs [--path anonymous|hs256|cloudflare|all] [--rounds N] [--seconds S]
 //                                  [--connections C] [--interval US] [--startup-runs N] [--top N]
 // Per path, icegate and the floor are profiled in turn, N slices of S seconds each (default 4 × 3 s).
+// For experiments: PROFILE_KEEP=<file> writes the unminified script it built; PROFILE_SCRIPT=<file> profiles that
+// script (an edited copy) instead.
 import autocannon from "autocannon";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
