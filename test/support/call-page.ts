@@ -56,20 +56,15 @@ declare global {
 }
 
 export function installCallHarness(): void {
-  interface Call {
+  /** A call's state in the page: what its report carries, and what the report is computed from. */
+  interface Call extends Pick<
+    CallReport,
+    "sent" | "received" | "breaks" | "closed" | "restarts" | "credentials" | "errors" | "states" | "lastSentAt"
+  > {
     started: number;
     opened?: number;
-    sent: number;
-    received: number;
     expected: number;
-    breaks: string[];
-    closed: string[];
-    restarts: { at: number; end: string; reason: string }[];
-    credentials: { at: number; end: string; username: string; expiresAt: number }[];
-    errors: string[];
-    states: string[];
     arrivals: number[];
-    lastSentAt: number;
     stop: () => void;
   }
   const calls = new Map<string, Call>();
